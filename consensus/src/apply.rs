@@ -1,0 +1,248 @@
+//! The state transition (PROTOCOL.md §5.5–5.8, §6): `apply_block` validates a block against
+//! the state at its parent and returns the diff; it never writes.
+
+use crate::error::BlockError;
+use crate::fulfillment::SpendContext;
+use crate::header::{check_header, Signatures};
+use crate::overlay::Overlay;
+use crate::params::ChainParams;
+use crate::state::{BlockMeta, BlockOutcome, CoinEntry, StakeEntry, StateView};
+use crate::target::{child_target, genesis_target, is_retarget_height, retarget_anchor_height, work, Work};
+use crate::transfer::{bad_signature_at, check_transaction, verify_all, PendingSigs};
+use rayon::prelude::*;
+use tfchain_types::limits::MAX_BLOCK_SIZE;
+use tfchain_types::transaction::TxHashes;
+use tfchain_types::{Address, Block, Condition, Currency, Hash, OutputId, Timestamp, Transaction};
+
+/// Validates `block` as the child of `state`'s tip and returns what it changes (§5.7, §6).
+/// `now` is the node's clock (§5.7.2), the only input not in the chain.
+pub fn apply_block(
+    state: &impl StateView,
+    block: &Block,
+    params: &ChainParams,
+    now: Timestamp,
+) -> Result<BlockOutcome, BlockError> {
+    apply_block_with(state, block, params, now, Signatures::Verify)
+}
+
+/// [`apply_block`] with control over signature verification (see [`Signatures`]).
+pub fn apply_block_with(
+    state: &impl StateView,
+    block: &Block,
+    params: &ChainParams,
+    now: Timestamp,
+    sigs: Signatures,
+) -> Result<BlockOutcome, BlockError> {
+    let size = block.encoded_len();
+    if size > MAX_BLOCK_SIZE {
+        return Err(BlockError::TooLarge {
+            size,
+            max: MAX_BLOCK_SIZE,
+        });
+    }
+    let header = &block.header;
+    check_header(state, header, &block.signature, params, now, sigs)?;
+
+    // Hashing is independent per transaction: spread it over all cores.
+    let hashes: Vec<(TxHashes, Hash)> = block
+        .transactions
+        .par_iter()
+        .with_min_len(32)
+        .map(|tx| (tx.hashes(&params.genesis_id), tx.wtxid()))
+        .collect();
+    let wtxids: Vec<Hash> = hashes.iter().map(|(_, w)| *w).collect();
+    if tfchain_types::merkle::merkle_root(&wtxids) != header.tx_root {
+        return Err(BlockError::TxRootMismatch);
+    }
+
+    let ctx = SpendContext {
+        height: header.height,
+        timestamp: header.timestamp,
+    };
+    let mut overlay = Overlay::new(state);
+    let mut pending: Vec<PendingSigs> = Vec::with_capacity(block.transactions.len());
+    let mut fees = Currency::ZERO;
+    for (index, (tx, (h, _))) in block.transactions.iter().zip(&hashes).enumerate() {
+        let (effect, tx_sigs) = check_transaction(&overlay, tx, h, params, &ctx)
+            .map_err(|source| BlockError::Tx { index, source })?;
+        fees = fees.checked_add(effect.fee).ok_or(BlockError::Overflow)?;
+        overlay.apply(effect);
+        pending.push(tx_sigs);
+    }
+    if sigs == Signatures::Verify {
+        if let Some((index, k)) = verify_all(&pending) {
+            return Err(BlockError::Tx {
+                index,
+                source: bad_signature_at(&block.transactions[index], k),
+            });
+        }
+    }
+
+    let id = header.id();
+    let mature_at = params.payout_mature_at(header.height);
+    let payouts = block_payouts(params, &header.reward_address, fees);
+    for (i, (value, address)) in payouts.into_iter().enumerate() {
+        overlay.create_coin(
+            OutputId::for_payout(&id, i as u64),
+            CoinEntry {
+                value,
+                condition: Condition::Address(address),
+                height: header.height,
+                mature_at,
+            },
+        );
+    }
+
+    let tip = state.tip();
+    let anchor = if is_retarget_height(params, header.height) {
+        let h = retarget_anchor_height(params, header.height);
+        // The anchor is an ancestor at or below the tip, which the view always holds.
+        let m = state.block_at(h).unwrap_or_else(|| tip.clone());
+        (m.height, m.timestamp)
+    } else {
+        (tip.height, tip.timestamp)
+    };
+    let meta = BlockMeta {
+        id,
+        height: header.height,
+        timestamp: header.timestamp,
+        child_target: child_target(
+            params,
+            tip.child_target,
+            header.height,
+            header.timestamp,
+            anchor,
+        ),
+        total_work: tip.total_work.saturating_add(work(tip.child_target)),
+    };
+    Ok(BlockOutcome {
+        diff: overlay.into_diff(),
+        meta,
+        fees,
+    })
+}
+
+/// The payouts a block creates, in order (§5.5): the reward, then the fees. Zero-value
+/// payouts are not created.
+pub fn block_payouts(
+    params: &ChainParams,
+    reward_address: &Address,
+    fees: Currency,
+) -> Vec<(Currency, Address)> {
+    let mut out = Vec::with_capacity(2);
+    if !params.block_reward.is_zero() {
+        out.push((params.block_reward, *reward_address));
+    }
+    if !fees.is_zero() {
+        out.push((fees, params.fee_address.unwrap_or(*reward_address)));
+    }
+    out
+}
+
+/// Why a genesis block was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenesisError {
+    #[error("the genesis block has height 0 and exactly one transaction, with no inputs and no fee")]
+    Shape,
+    #[error("genesis output {0} has value zero")]
+    ZeroOutput(usize),
+    #[error("genesis has no blockstakes: no one could ever produce a block")]
+    NoStake,
+    #[error("genesis amounts overflow")]
+    Overflow,
+    #[error("invalid genesis output condition: {0}")]
+    Condition(#[from] crate::error::OutputConditionError),
+    #[error("tx_root does not match the genesis transaction")]
+    TxRoot,
+}
+
+/// Builds the genesis state with the same diff machinery as every block (§11).
+pub fn apply_genesis(block: &Block, params: &ChainParams) -> Result<BlockOutcome, GenesisError> {
+    let h = &block.header;
+    let [tx] = block.transactions.as_slice() else {
+        return Err(GenesisError::Shape);
+    };
+    if h.height != 0
+        || !tx.coin_inputs.is_empty()
+        || !tx.blockstake_inputs.is_empty()
+        || !tx.fee.is_zero()
+    {
+        return Err(GenesisError::Shape);
+    }
+    if block.compute_tx_root() != h.tx_root {
+        return Err(GenesisError::TxRoot);
+    }
+    let txid = tx.txid();
+    let mut diff = crate::state::BlockDiff::default();
+    for (i, o) in tx.coin_outputs.iter().enumerate() {
+        if o.value.is_zero() {
+            return Err(GenesisError::ZeroOutput(i));
+        }
+        crate::fulfillment::check_output_condition(&o.condition)?;
+        diff.coins_created.push((
+            Transaction::coin_output_id(&txid, i),
+            CoinEntry {
+                value: o.value,
+                condition: o.condition.clone(),
+                height: 0,
+                mature_at: 0,
+            },
+        ));
+    }
+    let mut total_stake: u64 = 0;
+    for (i, o) in tx.blockstake_outputs.iter().enumerate() {
+        if o.value == 0 {
+            return Err(GenesisError::ZeroOutput(i));
+        }
+        crate::fulfillment::check_output_condition(&o.condition)?;
+        total_stake = total_stake
+            .checked_add(o.value)
+            .ok_or(GenesisError::Overflow)?;
+        diff.stakes_created.push((
+            Transaction::stake_output_id(&txid, i),
+            StakeEntry {
+                value: o.value,
+                condition: o.condition.clone(),
+                height: 0,
+                timestamp: h.timestamp,
+            },
+        ));
+    }
+    Currency::checked_sum(tx.coin_outputs.iter().map(|o| o.value)).ok_or(GenesisError::Overflow)?;
+    if total_stake == 0 {
+        return Err(GenesisError::NoStake);
+    }
+    diff.coins_created.sort_by_key(|e| e.0);
+    diff.stakes_created.sort_by_key(|e| e.0);
+    Ok(BlockOutcome {
+        diff,
+        meta: BlockMeta {
+            id: block.id(),
+            height: 0,
+            timestamp: h.timestamp,
+            child_target: genesis_target(params, total_stake),
+            total_work: Work::ZERO,
+        },
+        fees: Currency::ZERO,
+    })
+}
+
+/// The genesis block for an allocation transaction (§11): height 0, all-zero parent,
+/// stake output, creator, reward address and signature, the given timestamp.
+pub fn genesis_block(timestamp: Timestamp, allocation: Transaction) -> Block {
+    let transactions = vec![allocation];
+    Block {
+        header: tfchain_types::BlockHeader {
+            version: tfchain_types::BLOCK_VERSION,
+            parent: tfchain_types::BlockId::ZERO,
+            height: 0,
+            timestamp,
+            stake_output: OutputId::ZERO,
+            creator: tfchain_types::PublicKey::default(),
+            reward_address: Address::NIL,
+            tx_root: tfchain_types::block::tx_root(&transactions),
+        },
+        signature: tfchain_types::Signature::ZERO,
+        transactions,
+    }
+}

@@ -1,0 +1,79 @@
+//! Block production helpers (pure): search the lottery for the stake outputs a producer
+//! controls, and assemble and sign a block. The node's producer and the simulations use
+//! these; validation never does.
+
+use crate::apply::block_payouts;
+use crate::lottery::{eligible_from, stake_modifier, wins};
+use crate::params::ChainParams;
+use crate::state::{StakeEntry, StateView};
+use tfchain_types::block::tx_root;
+use tfchain_types::{
+    Address, Block, BlockHeader, OutputId, SecretKey, Timestamp, Transaction, BLOCK_VERSION,
+};
+
+/// The stake modifier and target for the child of the view's tip: compute once per tip,
+/// then test any number of outputs and timestamps.
+#[derive(Clone, Debug)]
+pub struct Lottery {
+    pub modifier: [u8; 32],
+    pub target: crate::target::Target,
+}
+
+impl Lottery {
+    pub fn for_child_of(view: &impl StateView, params: &ChainParams) -> Self {
+        let tip = view.tip();
+        Lottery {
+            modifier: stake_modifier(view, tip.height + 1, params),
+            target: tip.child_target,
+        }
+    }
+
+    /// The first of `stakes` (in the given order) that is eligible and wins at `t`.
+    pub fn winner<'a>(
+        &self,
+        params: &ChainParams,
+        stakes: &'a [(OutputId, StakeEntry)],
+        t: Timestamp,
+    ) -> Option<&'a (OutputId, StakeEntry)> {
+        stakes.iter().find(|(id, e)| {
+            t >= eligible_from(e, params) && wins(&self.modifier, id, e.value, t, self.target)
+        })
+    }
+}
+
+/// Assembles and signs a block on the view's tip.
+pub fn assemble_block(
+    view: &impl StateView,
+    timestamp: Timestamp,
+    stake_output: OutputId,
+    key: &SecretKey,
+    reward_address: Address,
+    transactions: Vec<Transaction>,
+) -> Block {
+    let tip = view.tip();
+    let header = BlockHeader {
+        version: BLOCK_VERSION,
+        parent: tip.id,
+        height: tip.height + 1,
+        timestamp,
+        stake_output,
+        creator: key.public_key(),
+        reward_address,
+        tx_root: tx_root(&transactions),
+    };
+    let signature = key.sign_hash(&header.id().0);
+    Block {
+        header,
+        signature,
+        transactions,
+    }
+}
+
+/// The coins a block will create for its producer (for wallets and tests).
+pub fn expected_payouts(
+    params: &ChainParams,
+    reward_address: &Address,
+    fees: tfchain_types::Currency,
+) -> Vec<(tfchain_types::Currency, Address)> {
+    block_payouts(params, reward_address, fees)
+}
