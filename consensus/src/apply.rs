@@ -7,7 +7,9 @@ use crate::header::{check_header, Signatures};
 use crate::overlay::Overlay;
 use crate::params::ChainParams;
 use crate::state::{BlockMeta, BlockOutcome, CoinEntry, StakeEntry, StateView};
-use crate::target::{child_target, genesis_target, is_retarget_height, retarget_anchor_height, work, Work};
+use crate::target::{
+    child_target, genesis_target, is_retarget_height, retarget_anchor_height, work, Work,
+};
 use crate::transfer::{bad_signature_at, check_transaction, verify_all, PendingSigs};
 use rayon::prelude::*;
 use tfchain_types::limits::MAX_BLOCK_SIZE;
@@ -142,7 +144,9 @@ pub fn block_payouts(
 /// Why a genesis block was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GenesisError {
-    #[error("the genesis block has height 0 and exactly one transaction, with no inputs and no fee")]
+    #[error(
+        "the genesis block has height 0 and exactly one transaction, with no inputs and no fee"
+    )]
     Shape,
     #[error("genesis output {0} has value zero")]
     ZeroOutput(usize),

@@ -66,9 +66,17 @@ pub enum TxError {
     #[error("transaction is {size} bytes, the limit is {max}")]
     TooLarge { size: usize, max: usize },
     #[error("{side} inputs: {count} exceeds the limit of {max}")]
-    TooManyInputs { side: Side, count: usize, max: usize },
+    TooManyInputs {
+        side: Side,
+        count: usize,
+        max: usize,
+    },
     #[error("{side} outputs: {count} exceeds the limit of {max}")]
-    TooManyOutputs { side: Side, count: usize, max: usize },
+    TooManyOutputs {
+        side: Side,
+        count: usize,
+        max: usize,
+    },
     #[error("arbitrary data is {size} bytes, the limit is {max}")]
     ArbitraryDataTooLarge { size: usize, max: usize },
     #[error("output {parent} is spent twice in this transaction")]
@@ -138,9 +146,15 @@ pub enum BlockError {
         median: Timestamp,
     },
     #[error("timestamp {timestamp} is ahead of the clock ({now}) by more than the threshold: retry later")]
-    TimestampInFuture { timestamp: Timestamp, now: Timestamp },
+    TimestampInFuture {
+        timestamp: Timestamp,
+        now: Timestamp,
+    },
     #[error("timestamp {timestamp} is too far ahead of the clock ({now})")]
-    TimestampTooFarInFuture { timestamp: Timestamp, now: Timestamp },
+    TimestampTooFarInFuture {
+        timestamp: Timestamp,
+        now: Timestamp,
+    },
     #[error("stake output {0} is not an unspent blockstake output")]
     StakeOutputNotFound(OutputId),
     #[error("stake output {output} may win only from timestamp {eligible_at}")]

@@ -113,11 +113,7 @@ pub fn check_header(
     ) {
         return Err(BlockError::LotteryNotWon);
     }
-    if sigs == Signatures::Verify
-        && !header
-            .creator
-            .verify(header.id().as_bytes(), signature)
-    {
+    if sigs == Signatures::Verify && !header.creator.verify(header.id().as_bytes(), signature) {
         return Err(BlockError::BadSignature);
     }
     Ok(stake)

@@ -5,7 +5,9 @@
 use crate::apply::{apply_block, apply_genesis, GenesisError};
 use crate::error::BlockError;
 use crate::params::ChainParams;
-use crate::state::{BlockDiff, BlockMeta, BlockOutcome, CoinEntry, StakeEntry, StateView, UtxoView};
+use crate::state::{
+    BlockDiff, BlockMeta, BlockOutcome, CoinEntry, StakeEntry, StateView, UtxoView,
+};
 use std::collections::BTreeMap;
 use tfchain_types::{Block, Currency, OutputId, Timestamp};
 

@@ -3,9 +3,10 @@
 //! these; validation never does.
 
 use crate::apply::block_payouts;
-use crate::lottery::{eligible_from, stake_modifier, wins};
+use crate::lottery::{eligible_from, kernel, stake_modifier};
 use crate::params::ChainParams;
 use crate::state::{StakeEntry, StateView};
+use crate::target::kernel_quotient;
 use tfchain_types::block::tx_root;
 use tfchain_types::{
     Address, Block, BlockHeader, OutputId, SecretKey, Timestamp, Transaction, BLOCK_VERSION,
@@ -28,16 +29,23 @@ impl Lottery {
         }
     }
 
-    /// The first of `stakes` (in the given order) that is eligible and wins at `t`.
+    /// The eligible output of `stakes` that wins at `t` with the lowest `kernel / value`
+    /// (among simultaneous winners that quotient is uniform, so ties split evenly).
     pub fn winner<'a>(
         &self,
         params: &ChainParams,
         stakes: &'a [(OutputId, StakeEntry)],
         t: Timestamp,
     ) -> Option<&'a (OutputId, StakeEntry)> {
-        stakes.iter().find(|(id, e)| {
-            t >= eligible_from(e, params) && wins(&self.modifier, id, e.value, t, self.target)
-        })
+        stakes
+            .iter()
+            .filter(|(_, e)| t >= eligible_from(e, params))
+            .filter_map(|s| {
+                let q = kernel_quotient(&kernel(&self.modifier, &s.0, t), s.1.value)?;
+                (q < self.target.0).then_some((q, s))
+            })
+            .min_by_key(|(q, _)| *q)
+            .map(|(_, s)| s)
     }
 }
 

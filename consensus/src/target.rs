@@ -123,12 +123,14 @@ pub fn child_target(
     Target(t.max(U256::one()))
 }
 
+/// `kernel / value` as an integer; `None` for a zero value, which never wins.
+pub fn kernel_quotient(kernel: &[u8; 32], value: BlockStakes) -> Option<U256> {
+    (value != 0).then(|| U256::from_big_endian(kernel) / U256::from(value))
+}
+
 /// The lottery inequality of §5.2: `kernel / value < target` (integer division).
 pub fn kernel_wins(kernel: &[u8; 32], value: BlockStakes, target: Target) -> bool {
-    if value == 0 {
-        return false;
-    }
-    U256::from_big_endian(kernel) / U256::from(value) < target.0
+    kernel_quotient(kernel, value).is_some_and(|q| q < target.0)
 }
 
 #[cfg(test)]

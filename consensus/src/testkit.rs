@@ -98,8 +98,8 @@ impl TestChain {
         };
         let genesis = genesis_block(GENESIS_TIME, allocation);
         params.genesis_id = genesis.id();
-        let state = MemoryState::from_genesis(&genesis, &params)
-            .expect("the test genesis is well formed");
+        let state =
+            MemoryState::from_genesis(&genesis, &params).expect("the test genesis is well formed");
         let genesis_coins = state.total_coins();
         TestChain {
             params,
@@ -179,7 +179,11 @@ impl TestChain {
 /// Signs every single-key coin and blockstake input of `tx` with `key`.
 pub fn sign_all(tx: &mut Transaction, key: &SecretKey, genesis_id: &BlockId) {
     let public_key = key.public_key();
-    for input in tx.coin_inputs.iter_mut().chain(tx.blockstake_inputs.iter_mut()) {
+    for input in tx
+        .coin_inputs
+        .iter_mut()
+        .chain(tx.blockstake_inputs.iter_mut())
+    {
         input.fulfillment = Fulfillment::Signature(KeySignature {
             public_key,
             signature: Signature::ZERO,
@@ -187,7 +191,11 @@ pub fn sign_all(tx: &mut Transaction, key: &SecretKey, genesis_id: &BlockId) {
     }
     let sighash = tx.sighash(genesis_id);
     let signature = key.sign_hash(&sighash);
-    for input in tx.coin_inputs.iter_mut().chain(tx.blockstake_inputs.iter_mut()) {
+    for input in tx
+        .coin_inputs
+        .iter_mut()
+        .chain(tx.blockstake_inputs.iter_mut())
+    {
         input.fulfillment = Fulfillment::Signature(KeySignature {
             public_key,
             signature,

@@ -109,7 +109,9 @@ impl<'de, T: Deserialize<'de>, const MAX: usize> Visitor<'de> for BoundedVisitor
                 "sequence of {hint} elements exceeds the maximum of {MAX}"
             )));
         }
-        let mut out = Vec::with_capacity(hint);
+        // Reserve little up front: a short message may declare a long sequence, and the
+        // elements are what prove the bytes exist.
+        let mut out = Vec::with_capacity(hint.min(64));
         while let Some(item) = seq.next_element()? {
             if out.len() == MAX {
                 return Err(A::Error::custom(format!(

@@ -241,9 +241,9 @@ mod tests {
 
     #[test]
     fn json_is_a_decimal_string_of_base_units() {
-        let json = serde_json::to_string(&Currency(1_500_000_000)).unwrap();
+        let json = serde_json::to_string(&Currency(1_500_000_000)).expect("a currency serializes");
         assert_eq!(json, "\"1500000000\"");
-        let back: Currency = serde_json::from_str(&json).unwrap();
+        let back: Currency = serde_json::from_str(&json).expect("and parses back");
         assert_eq!(back, Currency(1_500_000_000));
         assert!(serde_json::from_str::<Currency>("\"1.5\"").is_err());
         assert!(serde_json::from_str::<Currency>("\"-1\"").is_err());
