@@ -1,7 +1,7 @@
 //! The state transition (PROTOCOL.md §5.5–5.8, §6): `apply_block` validates a block against
 //! the state at its parent and returns the diff; it never writes.
 
-use crate::error::BlockError;
+use crate::error::{BlockError, TxError};
 use crate::fulfillment::SpendContext;
 use crate::header::{check_header, Signatures};
 use crate::overlay::Overlay;
@@ -10,7 +10,7 @@ use crate::state::{BlockMeta, BlockOutcome, CoinEntry, StakeEntry, StateView};
 use crate::target::{
     child_target, genesis_target, is_retarget_height, retarget_anchor_height, work, Work,
 };
-use crate::transfer::{bad_signature_at, check_transaction, verify_all, PendingSigs};
+use crate::transfer::{check_shape, check_spends, verify_signatures};
 use rayon::prelude::*;
 use tfchain_types::limits::MAX_BLOCK_SIZE;
 use tfchain_types::transaction::TxHashes;
@@ -45,14 +45,22 @@ pub fn apply_block_with(
     let header = &block.header;
     check_header(state, header, &block.signature, params, now, sigs)?;
 
-    // Hashing is independent per transaction: spread it over all cores.
-    let hashes: Vec<(TxHashes, Hash)> = block
+    // Hashing, the context-free rules and signature verification are independent per
+    // transaction: spread them over all cores. Errors are reported in transaction order.
+    let prepared: Vec<(TxHashes, Hash, Result<(), TxError>)> = block
         .transactions
         .par_iter()
-        .with_min_len(32)
-        .map(|tx| (tx.hashes(&params.genesis_id), tx.wtxid()))
+        .with_min_len(8)
+        .map(|tx| {
+            let hashes = tx.hashes(&params.genesis_id);
+            let checked = check_shape(tx, params).and_then(|()| match sigs {
+                Signatures::Verify => verify_signatures(tx, &hashes.sighash),
+                Signatures::AlreadyVerified => Ok(()),
+            });
+            (hashes, tx.wtxid(), checked)
+        })
         .collect();
-    let wtxids: Vec<Hash> = hashes.iter().map(|(_, w)| *w).collect();
+    let wtxids: Vec<Hash> = prepared.iter().map(|(_, w, _)| *w).collect();
     if tfchain_types::merkle::merkle_root(&wtxids) != header.tx_root {
         return Err(BlockError::TxRootMismatch);
     }
@@ -62,22 +70,14 @@ pub fn apply_block_with(
         timestamp: header.timestamp,
     };
     let mut overlay = Overlay::new(state);
-    let mut pending: Vec<PendingSigs> = Vec::with_capacity(block.transactions.len());
     let mut fees = Currency::ZERO;
-    for (index, (tx, (h, _))) in block.transactions.iter().zip(&hashes).enumerate() {
-        let (effect, tx_sigs) = check_transaction(&overlay, tx, h, params, &ctx)
+    for (index, (tx, (h, _, checked))) in block.transactions.iter().zip(prepared).enumerate() {
+        // The signatures were verified above; check_spends checks who may sign.
+        let (effect, _) = checked
+            .and_then(|()| check_spends(&overlay, tx, &h, &ctx))
             .map_err(|source| BlockError::Tx { index, source })?;
         fees = fees.checked_add(effect.fee).ok_or(BlockError::Overflow)?;
         overlay.apply(effect);
-        pending.push(tx_sigs);
-    }
-    if sigs == Signatures::Verify {
-        if let Some((index, k)) = verify_all(&pending) {
-            return Err(BlockError::Tx {
-                index,
-                source: bad_signature_at(&block.transactions[index], k),
-            });
-        }
     }
 
     let id = header.id();

@@ -7,6 +7,8 @@
 //! the caller commits) or a specific error. Nothing here writes, reads a clock, draws
 //! randomness or iterates a hash map. Signatures are verified on all cores with rayon.
 
+#![deny(clippy::float_arithmetic)]
+
 pub mod apply;
 pub mod equivocation;
 pub mod error;

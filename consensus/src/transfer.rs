@@ -130,6 +130,17 @@ pub fn check_transaction(
     ctx: &SpendContext,
 ) -> Result<(TxEffect, PendingSigs), TxError> {
     check_shape(tx, params)?;
+    check_spends(view, tx, hashes, ctx)
+}
+
+/// The state-dependent rules of §4.3 (inputs, fulfillments, balance) for a transaction
+/// whose shape [`check_shape`] has already accepted.
+pub fn check_spends(
+    view: &impl UtxoView,
+    tx: &Transaction,
+    hashes: &TxHashes,
+    ctx: &SpendContext,
+) -> Result<(TxEffect, PendingSigs), TxError> {
     let mut sigs = PendingSigs {
         sighash: hashes.sighash,
         checks: Vec::with_capacity(tx.coin_inputs.len()),
@@ -284,6 +295,50 @@ pub fn verify_all(pending: &[PendingSigs]) -> Option<(usize, usize)> {
             !c.public_key.verify(p.sighash.as_bytes(), &c.signature)
         })
         .map(|i| flat[i])
+}
+
+/// Verifies every signature carried by the transaction's fulfillments over `sighash`.
+/// Needs no state: which keys *may* sign is checked by [`check_spends`], so a block can
+/// run this for all its transactions in parallel with hashing.
+pub fn verify_signatures(tx: &Transaction, sighash: &Hash) -> Result<(), TxError> {
+    use tfchain_types::Fulfillment;
+    let msg = sighash.as_bytes();
+    let inputs = tx
+        .coin_inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| (Side::Coin, i, input))
+        .chain(
+            tx.blockstake_inputs
+                .iter()
+                .enumerate()
+                .map(|(i, input)| (Side::BlockStake, i, input)),
+        );
+    for (side, index, input) in inputs {
+        let ok = match &input.fulfillment {
+            Fulfillment::Signature(ks) => ks.public_key.verify(msg, &ks.signature),
+            Fulfillment::MultiSignature(list) => list
+                .iter()
+                .all(|ks| ks.public_key.verify(msg, &ks.signature)),
+            Fulfillment::Claim {
+                public_key,
+                signature,
+                ..
+            }
+            | Fulfillment::Refund {
+                public_key,
+                signature,
+            } => public_key.verify(msg, signature),
+        };
+        if !ok {
+            return Err(TxError::Fulfillment {
+                side,
+                index,
+                source: crate::error::ConditionError::BadSignature,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The input whose fulfillment holds the `k`-th pending signature, as a TxError.

@@ -6,6 +6,8 @@
 //! (human-readable forms: hex hashes, decimal-string currency, address strings) and leaves
 //! the same ways. Nothing here does I/O, reads a clock or draws randomness.
 
+#![deny(clippy::float_arithmetic)]
+
 pub mod address;
 pub mod block;
 pub mod bytes;
