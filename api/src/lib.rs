@@ -1,0 +1,158 @@
+//! tfchain's JSON-RPC interface (ARCHITECTURE.md §6): one method trait per namespace
+//! (`chain`, `tx`, `address`, `output`, `pool`, `consensus`, `admin`), the request and
+//! response types with their JSON form (PROTOCOL.md §2), the application error codes, and
+//! the parameter rules every implementation shares (page limits, transaction hex, cursors).
+//!
+//! Requests enter a node through the `XApiServer` traits generated under the `server`
+//! feature (the node implements them and serves `into_rpc()` modules); wallets and tests
+//! call the node through the `XApiClient` traits generated under the `client` feature,
+//! which extend any jsonrpsee HTTP or WebSocket client. Without either feature the crate
+//! holds only the types, the error constructors and the [`METHODS`] list. Method names are
+//! `namespace_camelCase`; [`METHODS`] lists them all and [`error::ERROR_CODES`] lists every
+//! error code, so the README's RPC reference can be generated and checked from them.
+
+pub mod block_ref;
+pub mod error;
+pub mod params;
+#[cfg(any(feature = "server", feature = "client"))]
+mod rpc;
+pub mod types;
+
+#[cfg(test)]
+mod json_tests;
+
+pub use block_ref::{BlockRef, BlockRefError};
+pub use error::ERROR_CODES;
+pub use types::*;
+
+#[cfg(feature = "client")]
+pub use rpc::{
+    AddressApiClient, AdminApiClient, ChainApiClient, ConsensusApiClient, OutputApiClient,
+    PoolApiClient, TxApiClient,
+};
+#[cfg(feature = "server")]
+pub use rpc::{
+    AddressApiServer, AdminApiServer, ChainApiServer, ConsensusApiServer, OutputApiServer,
+    PoolApiServer, TxApiServer,
+};
+
+/// Re-exports a server implementation needs, so it names the same jsonrpsee items as the
+/// generated traits: implement a trait as
+/// `#[tfchain_api::server::async_trait] impl ChainApiServer for Node { async fn … }`.
+#[cfg(feature = "server")]
+pub mod server {
+    pub use jsonrpsee::core::{async_trait, to_json_raw_value, RpcResult, SubscriptionResult};
+    pub use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage};
+}
+
+/// `(method name, one-line description)` of every method of the API, subscriptions and
+/// their unsubscribe methods included. A test checks it against the generated server.
+pub const METHODS: &[(&str, &str)] = &[
+    (
+        "chain_getInfo",
+        "network, genesis ID, tip height/ID/timestamp, child target, total work, synced, peers",
+    ),
+    (
+        "chain_getBlock",
+        "a block of the current chain by height or ID, with its transactions",
+    ),
+    (
+        "chain_getHeader",
+        "a block header of the current chain by height or ID, with its signature",
+    ),
+    (
+        "chain_getSupply",
+        "coins, escrow, unclaimed earnings, blockstakes and expected coins at the tip (PROTOCOL.md §6)",
+    ),
+    (
+        "chain_subscribeNewHeads",
+        "subscription: one HeaderInfo per block joining the current chain",
+    ),
+    (
+        "chain_unsubscribeNewHeads",
+        "cancel a chain_subscribeNewHeads subscription",
+    ),
+    (
+        "tx_submit",
+        "validate a hex-encoded signed transaction, add it to the pool and relay it",
+    ),
+    (
+        "tx_get",
+        "a transaction in the pool or on the current chain, with its status",
+    ),
+    (
+        "address_getBalance",
+        "spendable, immature, time-locked and unconfirmed coins and blockstakes of an address",
+    ),
+    (
+        "address_getOutputs",
+        "the unspent coin and blockstake outputs of an address",
+    ),
+    (
+        "address_getHistory",
+        "an address's transactions and payouts, newest first, paged (limit default 100, max 1000)",
+    ),
+    (
+        "output_get",
+        "an unspent output by ID, or null when spent or unknown",
+    ),
+    (
+        "pool_getInfo",
+        "pool size, limits, minimum fee and eviction fee rate",
+    ),
+    (
+        "pool_getTransactions",
+        "pool transactions in admission order: TxId, fee, size (limit default 100, max 1000)",
+    ),
+    (
+        "consensus_getParams",
+        "the network parameters (PROTOCOL.md §9) and genesis ID",
+    ),
+    (
+        "admin_shutdown",
+        "shut the node down cleanly (admin: needs --rpc-admin)",
+    ),
+];
+
+/// The namespaces of the API, in the order of [`METHODS`].
+pub const NAMESPACES: &[&str] = &[
+    "chain",
+    "tx",
+    "address",
+    "output",
+    "pool",
+    "consensus",
+    "admin",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn method_names_are_unique_namespaced_and_camel_case() {
+        let names: BTreeSet<&str> = METHODS.iter().map(|m| m.0).collect();
+        assert_eq!(names.len(), METHODS.len(), "duplicate method name");
+        for (name, description) in METHODS {
+            let (ns, method) = name
+                .split_once('_')
+                .unwrap_or_else(|| panic!("{name} has no namespace"));
+            assert!(NAMESPACES.contains(&ns), "{name}: unknown namespace {ns}");
+            assert!(
+                method.starts_with(|c: char| c.is_ascii_lowercase())
+                    && method.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{name}: not camelCase"
+            );
+            assert!(!description.is_empty(), "{name} has no description");
+        }
+        // Namespaces appear in NAMESPACES order, each in one run.
+        let order: Vec<&str> = METHODS
+            .iter()
+            .filter_map(|m| m.0.split('_').next())
+            .collect();
+        let mut runs = order.clone();
+        runs.dedup();
+        assert_eq!(runs, NAMESPACES, "METHODS is not grouped by namespace");
+    }
+}
