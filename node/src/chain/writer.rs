@@ -1,0 +1,308 @@
+//! The single writer of chain state (ARCHITECTURE.md §2): validates blocks with
+//! `consensus::apply_block`, commits each in one atomic store write, follows the heaviest
+//! chain through reorganisations, holds blocks that arrive early, and keeps the pool in
+//! step with the tip. Synchronous: the chain task runs it on its own thread.
+
+use super::error::ChainError;
+use super::orphans::Held;
+use super::ChainEvent;
+use crate::clock::Clock;
+use crate::store::{BlockStatus, Store};
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tfchain_consensus::equivocation::{is_equivocation, SignedHeader};
+use tfchain_consensus::{apply_block_with, BlockError, ChainParams, Signatures};
+use tfchain_txpool::{ChainAt, Pool, PoolError};
+use tfchain_types::limits::MAX_BLOCK_SIZE;
+use tfchain_types::{Block, BlockId, Height, OutputId, Transaction, TxId};
+use tokio::sync::broadcast;
+use tracing::{debug, info, warn};
+
+/// Where a block came from: decides flushing and logging.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Produced by this node.
+    Local,
+    /// Received from a peer or over RPC.
+    Remote,
+    /// Read from a file (`import-blocks`): flushed in batches.
+    Import,
+}
+
+/// What happened to a submitted block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlockVerdict {
+    /// It extends the main chain (possibly after a reorganisation).
+    Connected {
+        height: Height,
+        reorged: bool,
+    },
+    /// Valid so far on a side chain that is not heavier than the main chain.
+    SideChain,
+    /// Its parent is unknown, or it is ahead of the clock: held and retried.
+    Held,
+    AlreadyKnown,
+}
+
+pub struct ChainWriter {
+    pub(super) store: Store,
+    pub(super) params: ChainParams,
+    pub(super) pool: Arc<Mutex<Pool>>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) events: broadcast::Sender<ChainEvent>,
+    pub(super) held: Held,
+    /// Recent headers by (height, stake output), to catch equivocation (§5.8).
+    seen: BTreeMap<(Height, OutputId), SignedHeader>,
+}
+
+impl std::fmt::Debug for ChainWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainWriter")
+            .field("tip", &self.store.tip().height)
+            .field("held", &self.held.len())
+            .finish()
+    }
+}
+
+impl ChainWriter {
+    pub fn new(
+        store: Store,
+        params: ChainParams,
+        pool: Arc<Mutex<Pool>>,
+        clock: Arc<dyn Clock>,
+        events: broadcast::Sender<ChainEvent>,
+    ) -> Self {
+        ChainWriter {
+            store,
+            params,
+            pool,
+            clock,
+            events,
+            held: Held::default(),
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Handles one block from anywhere, then connects any held blocks it unblocks.
+    pub fn submit_block(
+        &mut self,
+        block: Block,
+        origin: Origin,
+    ) -> Result<BlockVerdict, ChainError> {
+        let id = block.id();
+        let verdict = self.process(block, origin)?;
+        if matches!(
+            verdict,
+            BlockVerdict::Connected { .. } | BlockVerdict::SideChain
+        ) {
+            self.connect_held_children(id, origin);
+        }
+        if origin != Origin::Import && matches!(verdict, BlockVerdict::Connected { .. }) {
+            self.store.flush()?;
+        }
+        Ok(verdict)
+    }
+
+    fn connect_held_children(&mut self, parent: BlockId, origin: Origin) {
+        let mut queue = vec![parent];
+        while let Some(p) = queue.pop() {
+            for child in self.held.take_children(&p) {
+                let cid = child.id();
+                match self.process(child, origin) {
+                    Ok(BlockVerdict::Connected { .. } | BlockVerdict::SideChain) => queue.push(cid),
+                    Ok(_) => {}
+                    Err(e) => debug!(block = %cid, error = %e, "held block refused"),
+                }
+            }
+        }
+    }
+
+    /// Retries every held block (called once a second: blocks ahead of the clock).
+    pub fn retry_held(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        for block in self.held.take_all() {
+            let id = block.id();
+            if let Err(e) = self.submit_block(block, Origin::Remote) {
+                debug!(block = %id, error = %e, "held block refused on retry");
+            }
+        }
+    }
+
+    fn process(&mut self, block: Block, origin: Origin) -> Result<BlockVerdict, ChainError> {
+        let id = block.id();
+        if let Some(entry) = self.store.index_entry(&id)? {
+            return match entry.status {
+                BlockStatus::Invalid => Err(ChainError::KnownInvalid(id)),
+                BlockStatus::OnMain | BlockStatus::Stored => Ok(BlockVerdict::AlreadyKnown),
+            };
+        }
+        if self.held.contains(&id) {
+            return Ok(BlockVerdict::Held);
+        }
+        let size = block.encoded_len();
+        if size > MAX_BLOCK_SIZE {
+            return Err(ChainError::TooLarge {
+                size,
+                max: MAX_BLOCK_SIZE,
+            });
+        }
+        let tip = self.store.tip();
+        if block.header.parent == tip.id {
+            return self.connect(block, origin);
+        }
+        match self.store.index_entry(&block.header.parent)? {
+            None => {
+                debug!(block = %id, parent = %block.header.parent, "parent unknown: holding block");
+                self.held.insert(block);
+                Ok(BlockVerdict::Held)
+            }
+            Some(p) if p.status == BlockStatus::Invalid => {
+                self.store.mark_invalid(&id)?;
+                Err(ChainError::InvalidAncestor(block.header.parent))
+            }
+            Some(p) => self.side_block(block, p, origin),
+        }
+    }
+
+    /// Validates and commits a child of the tip.
+    pub(super) fn connect(
+        &mut self,
+        block: Block,
+        origin: Origin,
+    ) -> Result<BlockVerdict, ChainError> {
+        let id = block.id();
+        let now = self.clock.now();
+        let view = self.store.view();
+        let verdict = apply_block_with(&view, &block, &self.params, now, Signatures::Verify);
+        // A failed read is not a verdict: neither commit nor mark the block invalid.
+        view.finish()?;
+        match verdict {
+            Ok(outcome) => {
+                self.store.commit_block(&block, &outcome)?;
+                self.after_connect(&block);
+                let height = outcome.meta.height;
+                match origin {
+                    Origin::Local => {
+                        info!(height, block = %id, txs = block.transactions.len(), "produced block")
+                    }
+                    Origin::Remote => {
+                        info!(height, block = %id, txs = block.transactions.len(), "new block")
+                    }
+                    Origin::Import => debug!(height, block = %id, "imported block"),
+                }
+                Ok(BlockVerdict::Connected {
+                    height,
+                    reorged: false,
+                })
+            }
+            Err(e @ BlockError::TimestampInFuture { .. }) => {
+                debug!(block = %id, error = %e, "block ahead of the clock: holding it");
+                self.held.insert(block);
+                Ok(BlockVerdict::Held)
+            }
+            Err(e @ BlockError::TimestampTooFarInFuture { .. }) => {
+                // Not remembered as invalid: our own clock may be the one that is wrong.
+                warn!(block = %id, error = %e, "block too far ahead of the clock: check this machine's clock if this repeats");
+                Err(e.into())
+            }
+            Err(e) => {
+                warn!(block = %id, error = %e, "invalid block");
+                self.store.mark_invalid(&id)?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Bookkeeping after a block joined the main chain: pool, equivocation, subscribers.
+    pub(super) fn after_connect(&mut self, block: &Block) {
+        let view = ChainAt::new(&self.store, &self.params);
+        let result = self.pool.lock().on_block_connected(&view, block);
+        if let Err(e) = result {
+            warn!(error = %e, "pool out of step with the chain: resyncing it");
+            self.pool.lock().resync(&view, self.clock.now());
+        }
+        self.note_header(block);
+        let _ = self
+            .events
+            .send(ChainEvent::Connected(Arc::new(block.clone())));
+    }
+
+    /// Bookkeeping after the tip block was undone.
+    pub(super) fn after_disconnect(&mut self, block: &Block) {
+        let view = ChainAt::new(&self.store, &self.params);
+        let now = self.clock.now();
+        let result = self.pool.lock().on_block_disconnected(&view, block, now);
+        if let Err(e) = result {
+            warn!(error = %e, "pool out of step with the chain: resyncing it");
+            self.pool.lock().resync(&view, now);
+        }
+        let _ = self
+            .events
+            .send(ChainEvent::Disconnected(Arc::new(block.clone())));
+    }
+
+    /// Remembers a validly signed header and records equivocation evidence (§5.8).
+    pub(super) fn note_header(&mut self, block: &Block) {
+        let signed = SignedHeader {
+            header: block.header.clone(),
+            signature: block.signature,
+        };
+        let key = (block.header.height, block.header.stake_output);
+        match self.seen.get(&key) {
+            Some(first) if is_equivocation(first, &signed) => {
+                warn!(height = key.0, stake_output = %key.1, "equivocation: one stake output signed two blocks at the same height");
+                if let Err(e) = self.store.put_equivocation(first, &signed) {
+                    warn!(error = %e, "could not store equivocation evidence");
+                }
+            }
+            Some(_) => {}
+            None => {
+                self.seen.insert(key, signed);
+            }
+        }
+        let floor = self
+            .store
+            .tip()
+            .height
+            .saturating_sub(self.params.max_reorg_depth);
+        while let Some((&(h, o), _)) = self.seen.first_key_value() {
+            if h >= floor {
+                break;
+            }
+            self.seen.remove(&(h, o));
+        }
+    }
+
+    /// Admits transactions to the pool against the current tip.
+    pub fn submit_txs(&mut self, txs: Vec<Transaction>) -> Vec<Result<TxId, PoolError>> {
+        let view = ChainAt::new(&self.store, &self.params);
+        let now = self.clock.now();
+        let results = self.pool.lock().admit_batch(&view, txs, now);
+        results
+            .into_iter()
+            .map(|r| {
+                r.map(|a| {
+                    let _ = self.events.send(ChainEvent::TxAccepted(a.txid));
+                    a.txid
+                })
+            })
+            .collect()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Flushes the store (after a batch of imported blocks).
+    pub fn flush(&self) -> Result<(), ChainError> {
+        self.store.flush().map_err(ChainError::from)
+    }
+
+    /// The tip after genesis or restart: makes sure the pool follows it.
+    pub fn tip_height(&self) -> Height {
+        self.store.tip().height
+    }
+}

@@ -1,0 +1,107 @@
+//! `export-blocks`, `import-blocks` and `rollback`: offline operations on a data dir.
+
+use super::{resolve_network, CommandError};
+use crate::blockfile::{BlockReader, BlockWriter};
+use crate::chain::{BlockVerdict, ChainWriter, Origin};
+use crate::cli::{ChainArgs, ExportArgs, ImportArgs, RollbackArgs};
+use crate::clock::{Clock, SystemClock};
+use crate::store::Store;
+use parking_lot::Mutex;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tfchain_txpool::{Pool, PoolConfig};
+use tokio::sync::broadcast;
+use tracing::info;
+
+fn open(chain: &ChainArgs) -> Result<(Store, tfchain_genesis::Genesis), CommandError> {
+    let file = chain.file()?;
+    let network = chain
+        .network
+        .clone()
+        .or(file.network)
+        .ok_or_else(|| CommandError::Usage("--network is required".into()))?;
+    let genesis = resolve_network(&network)?;
+    let dir: PathBuf = chain
+        .data_dir
+        .clone()
+        .or(file.data_dir)
+        .ok_or(CommandError::NoDataDir)?;
+    std::fs::create_dir_all(&dir).map_err(|source| CommandError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let store = Store::open(&dir, &genesis)?;
+    Ok((store, genesis))
+}
+
+pub fn export(args: ExportArgs) -> Result<(), CommandError> {
+    let (store, _) = open(&args.chain)?;
+    let io = |source| CommandError::Io {
+        path: args.out.clone(),
+        source,
+    };
+    let file = std::fs::File::create(&args.out).map_err(io)?;
+    let mut w = BlockWriter::new(std::io::BufWriter::new(file))?;
+    let tip = store.tip().height;
+    for h in 1..=tip {
+        let block = store.block_at(h)?.ok_or_else(|| {
+            CommandError::Usage(format!("block at height {h} is missing from the store"))
+        })?;
+        w.write(&block)?;
+    }
+    w.finish()?;
+    println!("exported blocks 1..={tip} to {}", args.out.display());
+    Ok(())
+}
+
+/// Imports a block file; returns (blocks applied, seconds).
+pub fn import(args: ImportArgs) -> Result<(u64, f64), CommandError> {
+    let (store, genesis) = open(&args.chain)?;
+    let io = |source| CommandError::Io {
+        path: args.input.clone(),
+        source,
+    };
+    let file = std::fs::File::open(&args.input).map_err(io)?;
+    let mut reader = BlockReader::new(std::io::BufReader::new(file))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let pool = Arc::new(Mutex::new(Pool::new(PoolConfig::default())));
+    let (events, _) = broadcast::channel(16);
+    let mut writer = ChainWriter::new(store, genesis.params(), pool, clock, events);
+    let start = Instant::now();
+    let mut applied = 0u64;
+    let mut skipped = 0u64;
+    let mut last_log = Instant::now();
+    while let Some(block) = reader.next_block()? {
+        let height = block.header.height;
+        match writer.submit_block(block, Origin::Import)? {
+            BlockVerdict::Connected { .. } => applied += 1,
+            BlockVerdict::AlreadyKnown => skipped += 1,
+            other => {
+                return Err(CommandError::Usage(format!(
+                    "block at height {height} did not connect ({other:?}): is the file for this network, in height order?"
+                )))
+            }
+        }
+        if last_log.elapsed().as_secs() >= 5 {
+            info!(height, applied, "importing");
+            last_log = Instant::now();
+        }
+    }
+    writer.flush()?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "imported {applied} blocks ({skipped} already present) in {secs:.2}s; tip height {}",
+        writer.tip_height()
+    );
+    Ok((applied, secs))
+}
+
+pub fn rollback(args: RollbackArgs) -> Result<(), CommandError> {
+    let (store, _) = open(&args.chain)?;
+    let before = store.tip().height;
+    store.rollback(args.blocks)?;
+    store.flush()?;
+    println!("rolled back from height {before} to {}", store.tip().height);
+    Ok(())
+}

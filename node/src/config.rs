@@ -1,0 +1,159 @@
+//! Node configuration: a TOML file (`--config`), `TFCHAIN_*` environment variables and
+//! command-line flags, in increasing precedence, over safe defaults (RPC on 127.0.0.1,
+//! admin methods off, limits everywhere).
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Default JSON-RPC address: loopback only.
+pub const DEFAULT_RPC_ADDR: &str = "127.0.0.1:23110";
+
+/// The `[rpc]` section.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcConfig {
+    /// Address to listen on (HTTP and WebSocket on one port).
+    pub addr: SocketAddr,
+    /// Serve admin methods (those that change the node). Off unless asked for.
+    pub admin: bool,
+    /// Largest request body, in bytes.
+    pub max_request_bytes: u32,
+    /// Largest response body, in bytes.
+    pub max_response_bytes: u32,
+    /// Most simultaneous connections.
+    pub max_connections: u32,
+    /// Most calls in one batch request.
+    pub max_batch: u32,
+    /// Most subscriptions per WebSocket connection.
+    pub max_subscriptions_per_connection: u32,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            addr: DEFAULT_RPC_ADDR
+                .parse()
+                .expect("the default RPC address parses"),
+            admin: false,
+            max_request_bytes: 1024 * 1024,
+            max_response_bytes: 16 * 1024 * 1024,
+            max_connections: 128,
+            max_batch: 64,
+            max_subscriptions_per_connection: 16,
+        }
+    }
+}
+
+/// The `[pool]` section.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolSection {
+    pub max_bytes: u64,
+    pub max_count: usize,
+    pub expiry_blocks: u64,
+}
+
+impl Default for PoolSection {
+    fn default() -> Self {
+        let d = tfchain_txpool::PoolConfig::default();
+        PoolSection {
+            max_bytes: d.max_bytes,
+            max_count: d.max_count,
+            expiry_blocks: d.expiry_blocks,
+        }
+    }
+}
+
+impl PoolSection {
+    pub fn to_pool_config(&self) -> tfchain_txpool::PoolConfig {
+        tfchain_txpool::PoolConfig {
+            max_bytes: self.max_bytes,
+            max_count: self.max_count,
+            expiry_blocks: self.expiry_blocks,
+            ..tfchain_txpool::PoolConfig::default()
+        }
+    }
+}
+
+/// Log output.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// The config file. Every field is optional; flags and environment override it.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `dev`, `testnet`, or the path of a genesis JSON file.
+    pub network: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub validator_key: Option<PathBuf>,
+    pub log_format: Option<LogFormat>,
+    pub log_level: Option<String>,
+    #[serde(default)]
+    pub rpc: RpcConfig,
+    #[serde(default)]
+    pub pool: PoolSection,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is invalid: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.into(),
+            message,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<ConfigFile, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = ConfigFile::parse("").expect("empty config");
+        assert!(c.rpc.addr.ip().is_loopback());
+        assert!(!c.rpc.admin);
+        assert!(c.rpc.max_batch > 0 && c.rpc.max_connections > 0);
+    }
+
+    #[test]
+    fn parses_sections_and_rejects_typos() {
+        let c = ConfigFile::parse(
+            "network = \"testnet\"\n[rpc]\naddr = \"0.0.0.0:1234\"\nadmin = true\n[pool]\nmax_count = 5\n",
+        )
+        .expect("valid config");
+        assert_eq!(c.network.as_deref(), Some("testnet"));
+        assert_eq!(c.rpc.addr.port(), 1234);
+        assert!(c.rpc.admin);
+        assert_eq!(c.rpc.max_batch, RpcConfig::default().max_batch);
+        assert_eq!(c.pool.max_count, 5);
+        let err = ConfigFile::parse("[rpc]\nadress = \"x\"\n").expect_err("typo");
+        assert!(err.contains("adress"), "{err}");
+        assert!(ConfigFile::parse("network = 5").is_err());
+    }
+}

@@ -1,0 +1,163 @@
+//! Assembles a running node from its parts: store, pool, chain task, JSON-RPC server and
+//! (with a validator key) the block producer; and takes them down cleanly.
+
+use crate::chain::{self, ChainHandle, ChainWriter};
+use crate::clock::Clock;
+use crate::config::RpcConfig;
+use crate::producer::Producer;
+use crate::rpc;
+use crate::store::{Store, StoreError};
+use parking_lot::Mutex;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tfchain_genesis::Genesis;
+use tfchain_txpool::{ChainAt, Pool, PoolConfig};
+use tfchain_types::SecretKey;
+use tokio::sync::{broadcast, watch};
+use tracing::{error, info};
+
+/// Everything a node needs to start.
+#[derive(Debug)]
+pub struct NodeOptions {
+    pub genesis: Genesis,
+    pub data_dir: PathBuf,
+    pub validator_key: Option<SecretKey>,
+    pub rpc: RpcConfig,
+    pub pool: PoolConfig,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("cannot create data dir {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("cannot start the chain task: {0}")]
+    ChainTask(std::io::Error),
+    #[error("cannot start the JSON-RPC server on {addr}: {source} (is another node running? pick another port with --rpc-addr)")]
+    Rpc {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A running node. Dropping it without [`RunningNode::stop`] still stops the tasks, but
+/// `stop` waits for them and flushes the store.
+#[derive(Debug)]
+pub struct RunningNode {
+    pub chain: ChainHandle,
+    pub rpc_addr: SocketAddr,
+    rpc: rpc::RpcServer,
+    shutdown: watch::Sender<bool>,
+    /// Turns true when a critical task died or an admin asked the node to stop.
+    stop_requested: watch::Receiver<bool>,
+    producer: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts a node: opens (or creates) the store, checks and repairs it, starts the chain
+/// task, the RPC server and the producer.
+pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
+    std::fs::create_dir_all(&opts.data_dir).map_err(|source| NodeError::DataDir {
+        path: opts.data_dir.clone(),
+        source,
+    })?;
+    let genesis = opts.genesis;
+    let data_dir = opts.data_dir.clone();
+    let store =
+        tokio::task::spawn_blocking(move || Store::open(&data_dir, &genesis).map(|s| (s, genesis)))
+            .await
+            .map_err(|e| NodeError::ChainTask(std::io::Error::other(e.to_string())))??;
+    let (store, genesis) = store;
+    let params = genesis.params();
+    let tip = tfchain_consensus::StateView::tip(&store);
+    info!(
+        network = genesis.network(),
+        genesis = %genesis.genesis_id(),
+        height = tip.height,
+        tip = %tip.id,
+        data_dir = %opts.data_dir.display(),
+        "chain state loaded"
+    );
+
+    let pool = Arc::new(Mutex::new(Pool::new(opts.pool.clone())));
+    pool.lock()
+        .resync(&ChainAt::new(&store, &params), opts.clock.now());
+    let (events, _) = broadcast::channel(1_024);
+    let (stop_tx, stop_requested) = watch::channel(false);
+    let stop_tx = Arc::new(stop_tx);
+    let writer = ChainWriter::new(store, params, pool, opts.clock.clone(), events);
+    let on_exit = {
+        let stop_tx = stop_tx.clone();
+        move |panicked: bool| {
+            if panicked {
+                error!("critical task `chain` died: stopping the node");
+            }
+            let _ = stop_tx.send(true);
+        }
+    };
+    let chain = chain::spawn(writer, on_exit).map_err(NodeError::ChainTask)?;
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let rpc = rpc::start(
+        chain.clone(),
+        &opts.rpc,
+        genesis.network().to_string(),
+        stop_tx.clone(),
+    )
+    .await
+    .map_err(|source| NodeError::Rpc {
+        addr: opts.rpc.addr,
+        source,
+    })?;
+    let rpc_addr = rpc.local_addr;
+    info!(addr = %rpc_addr, admin = opts.rpc.admin, "JSON-RPC listening (HTTP and WebSocket)");
+
+    let producer = opts.validator_key.map(|key| {
+        // A single node produces at once; the p2p layer will gate this on being synced.
+        let (_enabled_tx, enabled) = watch::channel(true);
+        let producer = Producer::new(chain.clone(), key, opts.clock.clone(), enabled);
+        let rx = shutdown_rx.clone();
+        tokio::spawn(async move {
+            let _keep = _enabled_tx;
+            producer.run(rx).await
+        })
+    });
+
+    Ok(RunningNode {
+        chain,
+        rpc_addr,
+        rpc,
+        shutdown,
+        stop_requested,
+        producer,
+    })
+}
+
+impl RunningNode {
+    /// Resolves when something asked the node to stop (a dead critical task, an admin call).
+    pub async fn stop_requested(&mut self) {
+        while !*self.stop_requested.borrow() {
+            if self.stop_requested.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Stops the producer and the RPC server, lets the chain task finish and flushes.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        if let Some(p) = self.producer {
+            let _ = p.await;
+        }
+        self.rpc.stop().await;
+        if let Err(e) = self.chain.flush().await {
+            error!(error = %e, "final flush failed");
+        }
+        info!("node stopped");
+    }
+}

@@ -1,0 +1,153 @@
+//! `chain_*` methods.
+
+use super::{blocking, internal, Rpc};
+use crate::chain::ChainEvent;
+use jsonrpsee::core::{async_trait, RpcResult, SubscriptionResult};
+use jsonrpsee::PendingSubscriptionSink;
+use tfchain_api::error;
+use tfchain_api::types::{BlockInfo, BlockTx, ChainInfo, HeaderInfo, Supply};
+use tfchain_api::BlockRef;
+use tfchain_api::ChainApiServer;
+use tfchain_types::{Block, BlockId, Currency, Height};
+use tokio::sync::broadcast::error::RecvError;
+
+impl Rpc {
+    /// The main-chain block a reference names, with its height.
+    pub(crate) fn resolve_block(&self, r: &BlockRef) -> RpcResult<(Block, Height)> {
+        let store = &self.chain.store;
+        let tip = store.tip();
+        let id: Option<BlockId> = match r {
+            BlockRef::Height(h) => store.block_id_at(*h).map_err(internal)?,
+            BlockRef::Id(id) => store
+                .index_entry(id)
+                .map_err(internal)?
+                .filter(|e| e.status == crate::store::BlockStatus::OnMain)
+                .map(|_| *id),
+        };
+        let block = match id {
+            Some(id) => store.block(&id).map_err(internal)?,
+            None => None,
+        };
+        match block {
+            Some(b) => {
+                let h = b.header.height;
+                Ok((b, h))
+            }
+            None => Err(error::block_not_found(r, tip.height)),
+        }
+    }
+}
+
+fn header_info(b: &Block) -> HeaderInfo {
+    HeaderInfo {
+        id: b.id(),
+        height: b.header.height,
+        header: b.header.clone(),
+        signature: b.signature,
+    }
+}
+
+#[async_trait]
+impl ChainApiServer for Rpc {
+    async fn get_info(&self) -> RpcResult<ChainInfo> {
+        let tip = self.chain.store.tip();
+        Ok(ChainInfo {
+            network: self.network.clone(),
+            genesis_id: self.chain.params.genesis_id,
+            height: tip.height,
+            tip: tip.id,
+            tip_timestamp: tip.timestamp,
+            target: tip.child_target,
+            total_work: tip.total_work,
+            synced: true,
+            peers: 0,
+        })
+    }
+
+    async fn get_block(&self, block: BlockRef) -> RpcResult<BlockInfo> {
+        let this = self.clone();
+        blocking(move || {
+            let (b, height) = this.resolve_block(&block)?;
+            let tip = this.chain.store.tip().height;
+            let size = b.encoded_len() as u64;
+            Ok(BlockInfo {
+                id: b.id(),
+                height,
+                header: b.header.clone(),
+                signature: b.signature,
+                transactions: b
+                    .transactions
+                    .iter()
+                    .map(|tx| BlockTx {
+                        txid: tx.txid(),
+                        transaction: tx.clone(),
+                    })
+                    .collect(),
+                size,
+                confirmations: tip.saturating_sub(height) + 1,
+            })
+        })
+        .await
+    }
+
+    async fn get_header(&self, block: BlockRef) -> RpcResult<HeaderInfo> {
+        let (b, _) = self.resolve_block(&block)?;
+        Ok(header_info(&b))
+    }
+
+    async fn get_supply(&self) -> RpcResult<Supply> {
+        let store = &self.chain.store;
+        let tip = store.tip();
+        let totals = store.totals();
+        let (coins, blockstakes) = (totals.coins, totals.blockstakes);
+        let rewards = self
+            .chain
+            .params
+            .block_reward
+            .checked_mul(u128::from(tip.height))
+            .ok_or_else(|| internal("reward sum overflows"))?;
+        let genesis = store
+            .block_at(0)
+            .map_err(internal)?
+            .ok_or_else(|| internal("genesis block missing from the store"))?;
+        let genesis_coins = Currency::checked_sum(
+            genesis
+                .transactions
+                .iter()
+                .flat_map(|t| t.coin_outputs.iter().map(|o| o.value)),
+        )
+        .ok_or_else(|| internal("genesis coins overflow"))?;
+        Ok(Supply {
+            height: tip.height,
+            coins,
+            escrow: Currency::ZERO,
+            unclaimed_earnings: Currency::ZERO,
+            blockstakes,
+            expected_coins: genesis_coins
+                .checked_add(rewards)
+                .ok_or_else(|| internal("supply overflows"))?,
+        })
+    }
+
+    async fn subscribe_new_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
+        let mut events = self.chain.subscribe();
+        let sink = pending.accept().await?;
+        loop {
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    Ok(ChainEvent::Connected(block)) => {
+                        let msg = serde_json::value::to_raw_value(&header_info(&block))?;
+                        if sink.send(msg).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(_) => {}
+                    // Too slow to keep up: drop it; the client resubscribes and fills the gap.
+                    Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
+                },
+                _ = sink.closed() => break,
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,307 @@
+//! The chain store: blocks, the unspent-output set, undo data and explorer indexes in one
+//! sled database under `<data_dir>/db`.
+//!
+//! # Layout and atomicity
+//! Every table ([`tables`]) lives in one sled tree under a one-byte key prefix. Each change
+//! of the main chain — [`Store::commit_block`], [`Store::undo_tip`], a repair — is ONE
+//! `sled::Batch` applied with `Tree::apply_batch`, which sled recovers all-or-nothing after a
+//! crash. There is no intermediate state on disk to recover from; the consistency check
+//! on open ([`Store::check_consistency`]) is the second line of defence against bugs and
+//! damaged disks, repairing by rolling back with undo data.
+//!
+//! `apply_batch` makes a commit durable only once sled flushes (every 500 ms by default);
+//! call [`Store::flush`] after a block to bound what a power loss can take back to zero
+//! blocks. After a `kill -9` without flush the store reopens at an earlier, consistent tip.
+//!
+//! # Concurrency
+//! [`Store`] is a cheap handle (`Arc` inside); clone it into RPC handlers. Writes are
+//! serialised by an internal lock (the chain task is meant to be the only writer). Each
+//! read sees whole batches, but a sequence of reads may straddle a commit: a reader that
+//! needs the tip and something at the tip should tolerate `None` for data an undo removed.
+//!
+//! # Reads for the rules
+//! [`StoreView`] (from [`Store::view`]) implements [`StateView`](tfchain_consensus::StateView)
+//! for `apply_block` and remembers any read error, so the caller can tell "invalid block"
+//! from "the disk failed". The last 1,024 main-chain [`BlockMeta`]s are cached in memory
+//! (the stake modifier reads 256 of them per block).
+
+mod check;
+mod db;
+mod error;
+mod indexes;
+mod read;
+mod tables;
+mod types;
+mod verify;
+mod view;
+mod write;
+
+pub use error::StoreError;
+pub use types::{
+    AddressTx, BlockIndexEntry, BlockStatus, ConsistencyReport, Equivocation, HistoryCursor,
+    HistoryEntry, HistorySource, OutputRef, Totals, TxLocation, UndoRecord,
+};
+pub use view::StoreView;
+
+use db::{Tables, WriteBatch};
+use parking_lot::{Mutex, RwLock};
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tables::{BlockIndex, Heights, RunningTotals, SchemaVersion, Tip};
+use tfchain_consensus::{BlockMeta, BlockOutcome, ChainParams};
+use tfchain_genesis::Genesis;
+use tfchain_types::{Block, BlockId};
+
+/// Version of the on-disk layout. Bump it with any change to a table's key or value
+/// encoding; an older or newer database is refused with [`StoreError::SchemaMismatch`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Main-chain metadata kept in memory, newest last.
+const META_CACHE_BLOCKS: usize = 1_024;
+
+/// Name of the sled tree holding every table.
+const TREE: &str = "chain";
+
+/// A handle to the chain store. Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: sled::Db,
+    tables: Tables,
+    path: PathBuf,
+    params: ChainParams,
+    /// Serialises writers (commit, undo, side blocks, repair).
+    writer: Mutex<()>,
+    /// The tip, the totals and recent metadata, updated after each applied batch.
+    head: RwLock<Head>,
+    opened: ConsistencyReport,
+}
+
+/// In-memory mirror of the tip: `recent` is the main chain's last blocks, contiguous,
+/// ending with `tip`.
+#[derive(Clone, Debug)]
+struct Head {
+    tip: BlockMeta,
+    totals: Totals,
+    recent: VecDeque<BlockMeta>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let head = self.inner.head.read();
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .field("network", &self.inner.params.network)
+            .field("tip_height", &head.tip.height)
+            .field("tip", &head.tip.id)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the store of `genesis`'s network in `data_dir/db`, creating it with the
+    /// genesis block committed if it does not exist. Refuses a database of another schema
+    /// version or network, then runs [`Store::check_consistency`] (repairing if needed; the
+    /// report is [`Store::open_report`]).
+    pub fn open(data_dir: &Path, genesis: &Genesis) -> Result<Store, StoreError> {
+        Self::open_with_genesis_block(
+            data_dir,
+            &genesis.block(),
+            &genesis.outcome(),
+            &genesis.params(),
+        )
+    }
+
+    /// [`Store::open`] for a genesis block built by other means (tests, simulations):
+    /// `outcome` must be `apply_genesis(genesis_block, params)` and `params.genesis_id`
+    /// the block's ID.
+    pub fn open_with_genesis_block(
+        data_dir: &Path,
+        genesis_block: &Block,
+        outcome: &BlockOutcome,
+        params: &ChainParams,
+    ) -> Result<Store, StoreError> {
+        let genesis_id = genesis_block.id();
+        if outcome.meta.id != genesis_id || params.genesis_id != genesis_id {
+            return Err(StoreError::OutcomeMismatch {
+                block: genesis_id,
+                detail: "the genesis outcome or the parameters' genesis_id belong to another block"
+                    .into(),
+            });
+        }
+        let path = data_dir.join("db");
+        let db = open_db(&path)?;
+        let tables = Tables {
+            tree: db.open_tree(TREE)?,
+        };
+
+        match tables.get::<SchemaVersion>(&())? {
+            None if tables.tree.is_empty() => {
+                let mut batch = WriteBatch::default();
+                batch.put::<SchemaVersion>(&(), &SCHEMA_VERSION);
+                batch.put::<tables::GenesisId>(&(), &genesis_id);
+                write::stage_commit(
+                    &tables,
+                    &mut batch,
+                    genesis_block,
+                    outcome,
+                    BlockId::ZERO,
+                    Totals::default(),
+                )?;
+                tables.apply(batch)?;
+                db.flush()?;
+                tracing::info!(path = %path.display(), genesis = %genesis_id,
+                    network = %params.network, "created a new chain store");
+            }
+            None => {
+                return Err(StoreError::unrecoverable(format!(
+                    "{} holds data but no schema version: it is not a tfchain database, or its \
+                     creation was interrupted",
+                    path.display()
+                )))
+            }
+            Some(found) if found != SCHEMA_VERSION => {
+                return Err(StoreError::SchemaMismatch {
+                    found,
+                    expected: SCHEMA_VERSION,
+                })
+            }
+            Some(_) => match tables.get::<tables::GenesisId>(&())? {
+                Some(found) if found == genesis_id => {}
+                Some(found) => {
+                    return Err(StoreError::WrongNetwork {
+                        found,
+                        expected: genesis_id,
+                    })
+                }
+                None => {
+                    return Err(StoreError::unrecoverable(
+                        "the database records no genesis ID",
+                    ))
+                }
+            },
+        }
+
+        let opened = check::check_and_repair(&tables, params)?;
+        let head = load_head(&tables)?;
+        tracing::info!(height = head.tip.height, tip = %head.tip.id,
+            coins = %head.totals.coins.to_tft_string(), "chain store opened");
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                tables,
+                path,
+                params: params.clone(),
+                writer: Mutex::new(()),
+                head: RwLock::new(head),
+                opened,
+            }),
+        })
+    }
+
+    /// The consistency report of [`Store::open`].
+    pub fn open_report(&self) -> &ConsistencyReport {
+        &self.inner.opened
+    }
+
+    /// Checks that the tip, the unspent outputs, the running totals and the undo data
+    /// agree, repairing by rolling back to the last consistent block if they do not (see
+    /// `check.rs`). Scans every unspent output: seconds on a large chain.
+    pub fn check_consistency(&self) -> Result<ConsistencyReport, StoreError> {
+        let _w = self.inner.writer.lock();
+        let report = check::check_and_repair(&self.inner.tables, &self.inner.params)?;
+        *self.inner.head.write() = load_head(&self.inner.tables)?;
+        Ok(report)
+    }
+
+    /// Waits until everything written so far is on disk (fsync).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    /// [`Store::flush`] without blocking the async executor.
+    pub async fn flush_async(&self) -> Result<(), StoreError> {
+        self.inner.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// The network parameters this store was opened with.
+    pub fn params(&self) -> &ChainParams {
+        &self.inner.params
+    }
+
+    pub fn genesis_id(&self) -> BlockId {
+        self.inner.params.genesis_id
+    }
+
+    /// Size of the database on disk, in bytes.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.db.size_on_disk()?)
+    }
+}
+
+/// Reads the tip, totals and recent metadata from disk.
+fn load_head(t: &Tables) -> Result<Head, StoreError> {
+    let missing = |what: &str| StoreError::unrecoverable(format!("the store has no {what}"));
+    let tip_id = t.get::<Tip>(&())?.ok_or_else(|| missing("tip"))?;
+    let tip = t
+        .get::<BlockIndex>(&tip_id)?
+        .ok_or_else(|| missing("index entry for its tip"))?
+        .meta;
+    let totals = t
+        .get::<RunningTotals>(&())?
+        .ok_or_else(|| missing("running totals"))?;
+    let mut recent = VecDeque::with_capacity(META_CACHE_BLOCKS);
+    let first = tip.height.saturating_sub(META_CACHE_BLOCKS as u64 - 1);
+    for h in first..tip.height {
+        let meta = t
+            .get::<Heights>(&h)?
+            .map(|id| t.get::<BlockIndex>(&id))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| missing(&format!("main-chain block at height {h}")))?
+            .meta;
+        recent.push_back(meta);
+    }
+    recent.push_back(tip.clone());
+    Ok(Head {
+        tip,
+        totals,
+        recent,
+    })
+}
+
+/// How long [`open_db`] waits for the database lock: a store of this process that was just
+/// dropped releases it only when sled's background writes finish.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    let start = std::time::Instant::now();
+    loop {
+        match sled::Config::new().path(path).open() {
+            Ok(db) => return Ok(db),
+            Err(e) => match open_error(e, path) {
+                StoreError::Locked { .. } if start.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return Err(other),
+            },
+        }
+    }
+}
+
+fn open_error(e: sled::Error, path: &Path) -> StoreError {
+    match &e {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            StoreError::Locked {
+                path: path.to_path_buf(),
+            }
+        }
+        _ => StoreError::Sled(e),
+    }
+}

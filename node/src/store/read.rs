@@ -1,0 +1,297 @@
+//! Reads. All take `&self` and may run on any thread while the chain task writes; each
+//! read sees whole commits (see the concurrency notes of the module).
+
+use super::tables::{
+    address_bytes, key, AddressHistory, AddressOutputKey, AddressOutputs, BlockIndex, Blocks,
+    Coins, Equivocations, Headers, Heights, HistoryKey, Stakes, TxIndex, Undo, KIND_COIN,
+    KIND_STAKE,
+};
+use super::types::{
+    AddressTx, BlockIndexEntry, Equivocation, HistoryCursor, HistoryEntry, OutputRef, Totals,
+    TxLocation, UndoRecord,
+};
+use super::{verify, Store, StoreError};
+use std::ops::Bound;
+use tfchain_consensus::equivocation::SignedHeader;
+use tfchain_consensus::{BlockMeta, CoinEntry, StakeEntry};
+use tfchain_types::{Address, Block, BlockId, Height, OutputId, OutputKind, Transaction, TxId};
+
+impl Store {
+    /// The main-chain tip (from memory; never fails).
+    pub fn tip(&self) -> BlockMeta {
+        self.inner.head.read().tip.clone()
+    }
+
+    /// Σ unspent coins and blockstakes at the tip (from memory).
+    pub fn totals(&self) -> Totals {
+        self.inner.head.read().totals
+    }
+
+    /// Metadata of the main-chain block at `height`.
+    pub fn meta_at(&self, height: Height) -> Result<Option<BlockMeta>, StoreError> {
+        if let Some(m) = self.cached_meta(height) {
+            return Ok(Some(m));
+        }
+        let Some(id) = self.block_id_at(height)? else {
+            return Ok(None);
+        };
+        Ok(self.index_entry(&id)?.map(|e| e.meta))
+    }
+
+    pub(crate) fn cached_meta(&self, height: Height) -> Option<BlockMeta> {
+        let head = self.inner.head.read();
+        let first = head.recent.front()?.height;
+        let i = usize::try_from(height.checked_sub(first)?).ok()?;
+        head.recent.get(i).cloned()
+    }
+
+    /// ID of the main-chain block at `height`.
+    pub fn block_id_at(&self, height: Height) -> Result<Option<BlockId>, StoreError> {
+        self.inner.tables.get::<Heights>(&height)
+    }
+
+    /// A stored block (main chain or not).
+    pub fn block(&self, id: &BlockId) -> Result<Option<Block>, StoreError> {
+        self.inner.tables.get::<Blocks>(id)
+    }
+
+    /// A stored block's header and signature (cheap: the body is not read).
+    pub fn header(&self, id: &BlockId) -> Result<Option<SignedHeader>, StoreError> {
+        self.inner.tables.get::<Headers>(id)
+    }
+
+    /// The header and signature of the main-chain block at `height`.
+    pub fn header_at(&self, height: Height) -> Result<Option<SignedHeader>, StoreError> {
+        match self.block_id_at(height)? {
+            Some(id) => self.header(&id),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether a block body is stored.
+    pub fn has_block(&self, id: &BlockId) -> Result<bool, StoreError> {
+        self.inner.tables.contains::<Blocks>(id)
+    }
+
+    /// The main-chain block at `height`.
+    pub fn block_at(&self, height: Height) -> Result<Option<Block>, StoreError> {
+        match self.block_id_at(height)? {
+            Some(id) => self.block(&id),
+            None => Ok(None),
+        }
+    }
+
+    pub fn index_entry(&self, id: &BlockId) -> Result<Option<BlockIndexEntry>, StoreError> {
+        self.inner.tables.get::<BlockIndex>(id)
+    }
+
+    /// Undo data of a main-chain block.
+    pub fn undo_record(&self, id: &BlockId) -> Result<Option<UndoRecord>, StoreError> {
+        self.inner.tables.get::<Undo>(id)
+    }
+
+    /// An unspent coin output.
+    pub fn coin(&self, id: &OutputId) -> Result<Option<CoinEntry>, StoreError> {
+        self.inner.tables.get::<Coins>(id)
+    }
+
+    /// An unspent blockstake output.
+    pub fn stake(&self, id: &OutputId) -> Result<Option<StakeEntry>, StoreError> {
+        self.inner.tables.get::<Stakes>(id)
+    }
+
+    /// Where a transaction sits on the main chain.
+    pub fn tx_location(&self, txid: &TxId) -> Result<Option<TxLocation>, StoreError> {
+        self.inner.tables.get::<TxIndex>(txid)
+    }
+
+    /// A main-chain transaction and its location.
+    pub fn transaction(
+        &self,
+        txid: &TxId,
+    ) -> Result<Option<(Transaction, TxLocation)>, StoreError> {
+        let Some(loc) = self.tx_location(txid)? else {
+            return Ok(None);
+        };
+        let Some(block) = self.block(&loc.block)? else {
+            return Ok(None);
+        };
+        Ok(usize::try_from(loc.position)
+            .ok()
+            .and_then(|p| block.transactions.get(p).cloned())
+            .map(|tx| (tx, loc)))
+    }
+
+    /// Every unspent output of `address` (coins first, each kind by output ID).
+    pub fn address_outputs(
+        &self,
+        address: &Address,
+    ) -> Result<Vec<(OutputId, OutputRef)>, StoreError> {
+        self.address_outputs_page(address, None, usize::MAX)
+            .map(|(v, _)| v)
+    }
+
+    /// At most `limit` unspent outputs of `address` (coins first, each kind by output ID)
+    /// after the exclusive cursor `after` (kind and ID of the last output of the previous
+    /// page), and the cursor of the next page (`None`: no more outputs).
+    #[allow(clippy::type_complexity)]
+    pub fn address_outputs_page(
+        &self,
+        address: &Address,
+        after: Option<(OutputKind, OutputId)>,
+        limit: usize,
+    ) -> Result<(Vec<(OutputId, OutputRef)>, Option<(OutputKind, OutputId)>), StoreError> {
+        let t = &self.inner.tables;
+        let addr = address_bytes(address);
+        let lower = match after {
+            Some((kind, output)) => Bound::Excluded(key::<AddressOutputs>(&AddressOutputKey {
+                address: *address,
+                kind: match kind {
+                    OutputKind::Coin => KIND_COIN,
+                    OutputKind::BlockStake => KIND_STAKE,
+                },
+                output,
+            })),
+            None => Bound::Unbounded,
+        };
+        let limit = limit.max(1);
+        let mut out: Vec<(OutputId, OutputRef)> = Vec::new();
+        let mut next = None;
+        for item in t.range::<AddressOutputs>(&addr, lower, Bound::Unbounded) {
+            let (k, ()) = item?;
+            if out.len() == limit {
+                next = out.last().map(|(id, r)| (r.kind(), *id));
+                break;
+            }
+            let entry = if k.kind == KIND_STAKE {
+                t.get::<Stakes>(&k.output)?.map(OutputRef::Stake)
+            } else {
+                t.get::<Coins>(&k.output)?.map(OutputRef::Coin)
+            };
+            match entry {
+                Some(e) => out.push((k.output, e)),
+                // The index and the outputs change in one batch; a dangling entry is damage.
+                None => {
+                    return Err(StoreError::Corrupt {
+                        table: "AddressOutputs",
+                        key: hex::encode(key::<AddressOutputs>(&k)),
+                        detail: "indexes an output that is not unspent".into(),
+                    })
+                }
+            }
+        }
+        Ok((out, next))
+    }
+
+    /// At most `limit` entries of `address`'s history, oldest first, after the exclusive
+    /// cursor `after`; and the cursor for the next page (`None`: no more entries).
+    pub fn address_history(
+        &self,
+        address: &Address,
+        after: Option<HistoryCursor>,
+        limit: usize,
+    ) -> Result<(Vec<AddressTx>, Option<HistoryCursor>), StoreError> {
+        let lower = match after {
+            Some(c) => Bound::Excluded(history_key(address, c)),
+            None => Bound::Unbounded,
+        };
+        let iter = self.inner.tables.range::<AddressHistory>(
+            &address_bytes(address),
+            lower,
+            Bound::Unbounded,
+        );
+        page(iter, limit)
+    }
+
+    /// Like [`Store::address_history`], newest first: entries before the exclusive cursor
+    /// `before`.
+    pub fn address_history_rev(
+        &self,
+        address: &Address,
+        before: Option<HistoryCursor>,
+        limit: usize,
+    ) -> Result<(Vec<AddressTx>, Option<HistoryCursor>), StoreError> {
+        let upper = match before {
+            Some(c) => Bound::Excluded(history_key(address, c)),
+            None => Bound::Unbounded,
+        };
+        let iter = self.inner.tables.range::<AddressHistory>(
+            &address_bytes(address),
+            Bound::Unbounded,
+            upper,
+        );
+        page(iter.rev(), limit)
+    }
+
+    /// Every unspent coin output, by ID (a full scan: for tools and tests).
+    pub fn unspent_coins(&self) -> impl Iterator<Item = Result<(OutputId, CoinEntry), StoreError>> {
+        self.inner.tables.scan::<Coins>(&[])
+    }
+
+    /// Every unspent blockstake output, by ID (a full scan).
+    pub fn unspent_stakes(
+        &self,
+    ) -> impl Iterator<Item = Result<(OutputId, StakeEntry), StoreError>> {
+        self.inner.tables.scan::<Stakes>(&[])
+    }
+
+    /// A deep check of the explorer indexes against the main chain and the unspent
+    /// outputs (reads every main-chain block: slow on a long chain). Returns the problems
+    /// found; empty when the indexes are exact.
+    pub fn verify_indexes(&self) -> Result<Vec<String>, StoreError> {
+        let _w = self.inner.writer.lock();
+        verify::verify_indexes(&self.inner.tables, &self.tip())
+    }
+
+    /// The raw sled tree, for fault-injection tests only: writing to it bypasses every
+    /// invariant of the store.
+    #[doc(hidden)]
+    pub fn raw_tree_for_tests(&self) -> &sled::Tree {
+        &self.inner.tables.tree
+    }
+
+    /// Every stored equivocation, by height.
+    pub fn equivocations(&self) -> Result<Vec<Equivocation>, StoreError> {
+        self.inner
+            .tables
+            .scan::<Equivocations>(&[])
+            .map(|r| {
+                r.map(|(k, v)| Equivocation {
+                    height: k.height,
+                    stake_output: k.stake_output,
+                    first: v.first,
+                    second: v.second,
+                })
+            })
+            .collect()
+    }
+}
+
+fn history_key(address: &Address, c: HistoryCursor) -> Vec<u8> {
+    key::<AddressHistory>(&HistoryKey {
+        address: *address,
+        height: c.height,
+        position: c.position,
+    })
+}
+
+fn page(
+    iter: impl Iterator<Item = Result<(HistoryKey, HistoryEntry), StoreError>>,
+    limit: usize,
+) -> Result<(Vec<AddressTx>, Option<HistoryCursor>), StoreError> {
+    let limit = limit.max(1);
+    let mut out: Vec<AddressTx> = Vec::with_capacity(limit.min(1_024));
+    for item in iter {
+        let (k, entry) = item?;
+        if out.len() == limit {
+            let next = out.last().map(AddressTx::cursor);
+            return Ok((out, next));
+        }
+        out.push(AddressTx {
+            height: k.height,
+            position: k.position,
+            entry,
+        });
+    }
+    Ok((out, None))
+}

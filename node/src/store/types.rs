@@ -1,0 +1,140 @@
+//! The records the store keeps besides consensus types, and what its reads return.
+
+use serde::{Deserialize, Serialize};
+use tfchain_consensus::equivocation::SignedHeader;
+use tfchain_consensus::{BlockDiff, BlockMeta, CoinEntry, StakeEntry};
+use tfchain_types::{BlockId, BlockStakes, Currency, Height, OutputId, OutputKind, TxId};
+
+/// Σ of the unspent coins and blockstakes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub coins: Currency,
+    pub blockstakes: BlockStakes,
+}
+
+/// Where a block stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BlockStatus {
+    /// Applied: part of the main chain, with undo data.
+    OnMain,
+    /// Stored but not applied (a side-chain block, or one undone by a reorg or rollback).
+    Stored,
+    /// Failed validation; never apply it again.
+    Invalid,
+}
+
+/// What the store knows about a block besides its body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockIndexEntry {
+    pub meta: BlockMeta,
+    pub parent: BlockId,
+    pub status: BlockStatus,
+}
+
+/// Undo data of a main-chain block: its diff and the totals after it (the totals let the
+/// consistency check tell which block the unspent-output tables are at).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoRecord {
+    pub diff: BlockDiff,
+    pub totals: Totals,
+}
+
+/// Where a transaction sits on the main chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxLocation {
+    pub height: Height,
+    pub block: BlockId,
+    /// Index of the transaction in the block.
+    pub position: u32,
+}
+
+/// What an address-history entry is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HistorySource {
+    /// A transaction of the block (its position is the transaction's index).
+    Transaction(TxId),
+    /// The block's payouts (reward and fees, PROTOCOL.md §5.5); position = number of
+    /// transactions of the block, so it sorts after them.
+    Payouts,
+}
+
+/// What one transaction (or one block's payouts) did to one address: the sums of the coin
+/// and blockstake outputs it created for the address and spent from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub source: HistorySource,
+    pub received: Currency,
+    pub sent: Currency,
+    pub blockstakes_received: BlockStakes,
+    pub blockstakes_sent: BlockStakes,
+}
+
+/// A position in an address's history: `(height, position in block)`. Pagination cursors
+/// are exclusive: the next page starts after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct HistoryCursor {
+    pub height: Height,
+    pub position: u32,
+}
+
+/// One entry of an address's history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressTx {
+    pub height: Height,
+    pub position: u32,
+    pub entry: HistoryEntry,
+}
+
+impl AddressTx {
+    pub fn cursor(&self) -> HistoryCursor {
+        HistoryCursor {
+            height: self.height,
+            position: self.position,
+        }
+    }
+}
+
+/// An unspent output of an address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutputRef {
+    Coin(CoinEntry),
+    Stake(StakeEntry),
+}
+
+impl OutputRef {
+    pub fn kind(&self) -> OutputKind {
+        match self {
+            OutputRef::Coin(_) => OutputKind::Coin,
+            OutputRef::Stake(_) => OutputKind::BlockStake,
+        }
+    }
+}
+
+/// Two headers signed for one stake output at one height (PROTOCOL.md §5.8), as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEquivocation {
+    pub first: SignedHeader,
+    pub second: SignedHeader,
+}
+
+/// Equivocation evidence with its key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Equivocation {
+    pub height: Height,
+    pub stake_output: OutputId,
+    pub first: SignedHeader,
+    pub second: SignedHeader,
+}
+
+/// The result of a consistency check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsistencyReport {
+    pub tip: BlockId,
+    pub tip_height: Height,
+    /// What was repaired, if anything (also logged at `error` level).
+    pub repaired: Option<String>,
+    /// Σ unspent coins, from a full scan.
+    pub coins: Currency,
+    /// Σ unspent blockstakes, from a full scan.
+    pub blockstakes: BlockStakes,
+}

@@ -1,0 +1,111 @@
+//! The deep check of the explorer indexes ([`super::Store::verify_indexes`]).
+
+use super::check::{coin_key, stake_key};
+use super::db::Tables;
+use super::error::StoreError;
+use super::indexes::block_indexes;
+use super::tables::{
+    AddressHistory, AddressOutputs, Blocks, Coins, Heights, Stakes, TxIndex, Undo,
+};
+
+/// The deep index check behind [`super::Store::verify_indexes`]: every main-chain block's
+/// transaction-index and address-history entries exist with the right values and nothing
+/// else does; every unspent output has exactly its address-output entry.
+pub(crate) fn verify_indexes(
+    t: &Tables,
+    tip: &tfchain_consensus::BlockMeta,
+) -> Result<Vec<String>, StoreError> {
+    const MAX_REPORTED: usize = 20;
+    let mut problems = Vec::new();
+    let mut note = |p: String| {
+        if problems.len() < MAX_REPORTED {
+            problems.push(p);
+        }
+    };
+    let (mut txs, mut history) = (0usize, 0usize);
+    for h in 0..=tip.height {
+        let Some(id) = t.get::<Heights>(&h)? else {
+            note(format!("no main-chain block at height {h}"));
+            continue;
+        };
+        let (Some(block), Some(undo)) = (t.get::<Blocks>(&id)?, t.get::<Undo>(&id)?) else {
+            note(format!(
+                "block {id} at height {h} lacks its body or undo data"
+            ));
+            continue;
+        };
+        let indexes = match block_indexes(&block, id, &undo.diff) {
+            Ok(i) => i,
+            Err(e) => {
+                note(format!("block {id} at height {h}: {e}"));
+                continue;
+            }
+        };
+        for (txid, loc) in &indexes.txs {
+            if t.get::<TxIndex>(txid)?.as_ref() != Some(loc) {
+                note(format!(
+                    "transaction {txid} of height {h} is missing from the tx index"
+                ));
+            }
+        }
+        for (k, e) in &indexes.history {
+            if t.get::<AddressHistory>(k)?.as_ref() != Some(e) {
+                note(format!(
+                    "history entry of {} at height {h} position {} is missing or wrong",
+                    k.address, k.position
+                ));
+            }
+        }
+        txs += indexes.txs.len();
+        history += indexes.history.len();
+    }
+    fn count<T>(
+        n: usize,
+        it: impl Iterator<Item = Result<T, StoreError>>,
+    ) -> Result<(usize, usize), StoreError> {
+        let mut c = 0usize;
+        for r in it {
+            r?;
+            c += 1;
+        }
+        Ok((c, n))
+    }
+    let (found, want) = count(txs, t.scan::<TxIndex>(&[]))?;
+    if found != want {
+        note(format!(
+            "the tx index has {found} entries, the main chain {want} transactions"
+        ));
+    }
+    let (found, want) = count(history, t.scan::<AddressHistory>(&[]))?;
+    if found != want {
+        note(format!(
+            "the address history has {found} entries, the main chain implies {want}"
+        ));
+    }
+    let mut outputs = 0usize;
+    for item in t.scan::<Coins>(&[]) {
+        let (id, e) = item?;
+        outputs += 1;
+        if !t.contains::<AddressOutputs>(&coin_key(&id, &e))? {
+            note(format!(
+                "coin output {id} is missing from the address index"
+            ));
+        }
+    }
+    for item in t.scan::<Stakes>(&[]) {
+        let (id, e) = item?;
+        outputs += 1;
+        if !t.contains::<AddressOutputs>(&stake_key(&id, &e))? {
+            note(format!(
+                "blockstake output {id} is missing from the address index"
+            ));
+        }
+    }
+    let (found, want) = count(outputs, t.scan::<AddressOutputs>(&[]))?;
+    if found != want {
+        note(format!(
+            "the address index has {found} entries for {want} unspent outputs"
+        ));
+    }
+    Ok(problems)
+}

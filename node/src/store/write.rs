@@ -1,0 +1,452 @@
+//! Writes. Each public method stages everything it changes in one [`WriteBatch`] and
+//! applies it atomically; the in-memory head is updated only after the batch is applied.
+
+use super::db::{Tables, WriteBatch};
+use super::indexes::block_indexes;
+use super::tables::{
+    AddressHistory, AddressOutputKey, AddressOutputs, BlockIndex, Blocks, Coins, EquivocationKey,
+    Equivocations, Headers, Heights, RunningTotals, Stakes, Tip, TxIndex, Undo, KIND_COIN,
+    KIND_STAKE,
+};
+use super::types::{BlockIndexEntry, BlockStatus, StoredEquivocation, Totals, UndoRecord};
+use super::{Store, StoreError, META_CACHE_BLOCKS};
+use tfchain_consensus::equivocation::{is_equivocation, SignedHeader};
+use tfchain_consensus::{BlockDiff, BlockMeta, BlockOutcome};
+use tfchain_types::{Block, BlockId, Currency, OutputId};
+
+impl Store {
+    /// Commits `block`, a child of the tip, with the `outcome` that `apply_block` returned
+    /// for it: the diff, the undo data, the block and its index entry, the height, the
+    /// transaction index and address history, the new tip and totals — one atomic batch.
+    ///
+    /// Durable after the next [`Store::flush`] (or sled's periodic flush). A
+    /// [`StoreError::Sled`] from any write is fatal: stop the node and restart it (sled
+    /// refuses further writes after an I/O error; the check on open repairs).
+    pub fn commit_block(&self, block: &Block, outcome: &BlockOutcome) -> Result<(), StoreError> {
+        let _w = self.inner.writer.lock();
+        let (tip, before) = {
+            let head = self.inner.head.read();
+            (head.tip.clone(), head.totals)
+        };
+        let id = block.id();
+        if block.header.parent != tip.id || block.header.height != tip.height + 1 {
+            return Err(StoreError::NotTip {
+                block: id,
+                height: block.header.height,
+                parent: block.header.parent,
+                tip: tip.id,
+                tip_height: tip.height,
+            });
+        }
+        let mut batch = WriteBatch::default();
+        let totals = stage_commit(
+            &self.inner.tables,
+            &mut batch,
+            block,
+            outcome,
+            tip.id,
+            before,
+        )?;
+        self.inner.tables.apply(batch)?;
+
+        let mut head = self.inner.head.write();
+        head.tip = outcome.meta.clone();
+        head.totals = totals;
+        head.recent.push_back(outcome.meta.clone());
+        while head.recent.len() > META_CACHE_BLOCKS {
+            head.recent.pop_front();
+        }
+        Ok(())
+    }
+
+    /// Undoes the tip block in one atomic batch: restores what it spent, removes what it
+    /// created and its index entries, marks it [`BlockStatus::Stored`] (the body stays for
+    /// a possible re-apply) and makes its parent the tip. Returns the undone block.
+    pub fn undo_tip(&self) -> Result<Block, StoreError> {
+        let _w = self.inner.writer.lock();
+        let t = &self.inner.tables;
+        let (tip, totals) = {
+            let head = self.inner.head.read();
+            (head.tip.clone(), head.totals)
+        };
+        if tip.height == 0 {
+            return Err(StoreError::UndoGenesis);
+        }
+        let missing = |what: &str| {
+            StoreError::unrecoverable(format!(
+                "the tip block {} at height {} has no {what}",
+                tip.id, tip.height
+            ))
+        };
+        let block = t.get::<Blocks>(&tip.id)?.ok_or_else(|| missing("body"))?;
+        let entry = t
+            .get::<BlockIndex>(&tip.id)?
+            .ok_or_else(|| missing("index entry"))?;
+        let undo = t
+            .get::<Undo>(&tip.id)?
+            .ok_or_else(|| missing("undo data"))?;
+        let parent = t
+            .get::<BlockIndex>(&entry.parent)?
+            .ok_or_else(|| missing("parent index entry"))?
+            .meta;
+        let restored = totals_before(totals, &undo.diff).ok_or_else(|| {
+            StoreError::unrecoverable(format!(
+                "undoing block {} would make the running totals negative",
+                tip.id
+            ))
+        })?;
+
+        let mut batch = WriteBatch::default();
+        stage_diff_reverse(&mut batch, &undo.diff);
+        stage_unindex(&mut batch, &block, &entry, &undo.diff).map_err(|detail| {
+            StoreError::Corrupt {
+                table: "Undo",
+                key: tip.id.to_string(),
+                detail: format!("undo data does not match its block: {detail}"),
+            }
+        })?;
+        batch.put::<Tip>(&(), &parent.id);
+        batch.put::<RunningTotals>(&(), &restored);
+        t.apply(batch)?;
+
+        let mut head = self.inner.head.write();
+        head.recent.pop_back();
+        if head.recent.back().map(|m| m.id) != Some(parent.id) {
+            head.recent.clear();
+            head.recent.push_back(parent.clone());
+        }
+        head.tip = parent;
+        head.totals = restored;
+        Ok(block)
+    }
+
+    /// Undoes `n` blocks (each in its own atomic batch), for `tfchaind rollback N`. Refuses
+    /// up front to go below the genesis block. Returns the new tip.
+    pub fn rollback(&self, n: u64) -> Result<BlockMeta, StoreError> {
+        let tip_height = self.tip().height;
+        if n > tip_height {
+            return Err(StoreError::RollbackTooDeep {
+                requested: n,
+                tip_height,
+            });
+        }
+        for _ in 0..n {
+            self.undo_tip()?;
+        }
+        Ok(self.tip())
+    }
+
+    /// Stores a block that is not (yet) on the main chain, with its index entry (status
+    /// [`BlockStatus::Stored`] or [`BlockStatus::Invalid`]). Refuses a block that is on the
+    /// main chain.
+    pub fn store_side_block(
+        &self,
+        block: &Block,
+        entry: BlockIndexEntry,
+    ) -> Result<(), StoreError> {
+        let _w = self.inner.writer.lock();
+        let id = block.id();
+        if entry.status == BlockStatus::OnMain {
+            return Err(StoreError::OutcomeMismatch {
+                block: id,
+                detail: "a side block cannot have status OnMain: commit_block puts blocks on the \
+                         main chain"
+                    .into(),
+            });
+        }
+        if entry.meta.id != id || entry.parent != block.header.parent {
+            return Err(StoreError::OutcomeMismatch {
+                block: id,
+                detail: "the index entry's id or parent differs from the block's".into(),
+            });
+        }
+        let t = &self.inner.tables;
+        if let Some(old) = t.get::<BlockIndex>(&id)? {
+            if old.status == BlockStatus::OnMain {
+                return Err(StoreError::OnMainChain(id));
+            }
+        }
+        let mut batch = WriteBatch::default();
+        stage_body(&mut batch, block);
+        batch.put::<BlockIndex>(&id, &entry);
+        t.apply(batch)
+    }
+
+    /// Marks a stored block invalid (it failed validation). Refuses a main-chain block.
+    pub fn mark_invalid(&self, id: &BlockId) -> Result<(), StoreError> {
+        let _w = self.inner.writer.lock();
+        let t = &self.inner.tables;
+        let mut entry = t
+            .get::<BlockIndex>(id)?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "block",
+                id: id.to_string(),
+            })?;
+        if entry.status == BlockStatus::OnMain {
+            return Err(StoreError::OnMainChain(*id));
+        }
+        entry.status = BlockStatus::Invalid;
+        let mut batch = WriteBatch::default();
+        batch.put::<BlockIndex>(id, &entry);
+        t.apply(batch)
+    }
+
+    /// Keeps equivocation evidence (PROTOCOL.md §5.8). Returns false when evidence for this
+    /// height and stake output is already stored (the first pair is kept). Refuses a pair
+    /// that is not an equivocation.
+    pub fn put_equivocation(
+        &self,
+        first: &SignedHeader,
+        second: &SignedHeader,
+    ) -> Result<bool, StoreError> {
+        if !is_equivocation(first, second) {
+            return Err(StoreError::OutcomeMismatch {
+                block: first.header.id(),
+                detail: "the two headers are not an equivocation (same height, stake output and \
+                         creator, different headers, both signed)"
+                    .into(),
+            });
+        }
+        let _w = self.inner.writer.lock();
+        let k = EquivocationKey {
+            height: first.header.height,
+            stake_output: first.header.stake_output,
+        };
+        let t = &self.inner.tables;
+        if t.contains::<Equivocations>(&k)? {
+            return Ok(false);
+        }
+        let mut batch = WriteBatch::default();
+        batch.put::<Equivocations>(
+            &k,
+            &StoredEquivocation {
+                first: first.clone(),
+                second: second.clone(),
+            },
+        );
+        t.apply(batch)?;
+        Ok(true)
+    }
+}
+
+/// Stages the commit of `block` with `outcome` on a parent whose totals are `before`;
+/// returns the totals after it. Checks that the diff fits the stored state (what it spends
+/// exists, what it creates does not) so a wrong outcome cannot corrupt the store.
+pub(crate) fn stage_commit(
+    t: &Tables,
+    batch: &mut WriteBatch,
+    block: &Block,
+    outcome: &BlockOutcome,
+    parent: BlockId,
+    before: Totals,
+) -> Result<Totals, StoreError> {
+    let id = block.id();
+    let mismatch = |detail: String| StoreError::OutcomeMismatch { block: id, detail };
+    let meta = &outcome.meta;
+    if meta.id != id || meta.height != block.header.height {
+        return Err(mismatch(format!(
+            "the outcome is for block {} at height {}",
+            meta.id, meta.height
+        )));
+    }
+    let diff = &outcome.diff;
+    check_diff_fits(t, diff).map_err(|e| match e {
+        Fit::Store(e) => e,
+        Fit::Mismatch(d) => mismatch(d),
+    })?;
+    let totals = totals_after(before, diff)
+        .ok_or_else(|| mismatch("the running totals would overflow or go negative".into()))?;
+    let indexes = block_indexes(block, id, diff).map_err(mismatch)?;
+
+    stage_diff_forward(batch, diff);
+    for (txid, loc) in &indexes.txs {
+        batch.put::<TxIndex>(txid, loc);
+    }
+    for (k, e) in &indexes.history {
+        batch.put::<AddressHistory>(k, e);
+    }
+    stage_body(batch, block);
+    batch.put::<BlockIndex>(
+        &id,
+        &BlockIndexEntry {
+            meta: meta.clone(),
+            parent,
+            status: BlockStatus::OnMain,
+        },
+    );
+    batch.put::<Heights>(&meta.height, &id);
+    batch.put::<Undo>(
+        &id,
+        &UndoRecord {
+            diff: diff.clone(),
+            totals,
+        },
+    );
+    batch.put::<Tip>(&(), &id);
+    batch.put::<RunningTotals>(&(), &totals);
+    Ok(totals)
+}
+
+/// The block body and its signed header.
+fn stage_body(batch: &mut WriteBatch, block: &Block) {
+    let id = block.id();
+    batch.put::<Blocks>(&id, block);
+    batch.put::<Headers>(
+        &id,
+        &SignedHeader {
+            header: block.header.clone(),
+            signature: block.signature,
+        },
+    );
+}
+
+enum Fit {
+    Store(StoreError),
+    Mismatch(String),
+}
+
+impl From<StoreError> for Fit {
+    fn from(e: StoreError) -> Self {
+        Fit::Store(e)
+    }
+}
+
+/// What the diff spends must be unspent. (What it creates cannot exist already: output IDs
+/// hash unique transaction and block IDs, and the tip check excludes committing a block
+/// twice; checking would double the reads of a commit.)
+fn check_diff_fits(t: &Tables, diff: &BlockDiff) -> Result<(), Fit> {
+    for (id, _) in &diff.coins_spent {
+        if !t.contains::<Coins>(id)? {
+            return Err(Fit::Mismatch(format!(
+                "it spends the coin output {id}, which is not unspent"
+            )));
+        }
+    }
+    for (id, _) in &diff.stakes_spent {
+        if !t.contains::<Stakes>(id)? {
+            return Err(Fit::Mismatch(format!(
+                "it spends the blockstake output {id}, which is not unspent"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `before + created - spent`, checked.
+pub(crate) fn totals_after(before: Totals, diff: &BlockDiff) -> Option<Totals> {
+    let (c_in, c_out, s_in, s_out) = sums(diff)?;
+    Some(Totals {
+        coins: before.coins.checked_add(c_in)?.checked_sub(c_out)?,
+        blockstakes: before.blockstakes.checked_add(s_in)?.checked_sub(s_out)?,
+    })
+}
+
+/// `after - created + spent`, checked.
+pub(crate) fn totals_before(after: Totals, diff: &BlockDiff) -> Option<Totals> {
+    let (c_in, c_out, s_in, s_out) = sums(diff)?;
+    Some(Totals {
+        coins: after.coins.checked_add(c_out)?.checked_sub(c_in)?,
+        blockstakes: after.blockstakes.checked_add(s_out)?.checked_sub(s_in)?,
+    })
+}
+
+fn sums(diff: &BlockDiff) -> Option<(Currency, Currency, u64, u64)> {
+    let coins = |v: &[(OutputId, tfchain_consensus::CoinEntry)]| {
+        Currency::checked_sum(v.iter().map(|(_, e)| e.value))
+    };
+    let stakes = |v: &[(OutputId, tfchain_consensus::StakeEntry)]| {
+        v.iter()
+            .try_fold(0u64, |acc, (_, e)| acc.checked_add(e.value))
+    };
+    Some((
+        coins(&diff.coins_created)?,
+        coins(&diff.coins_spent)?,
+        stakes(&diff.stakes_created)?,
+        stakes(&diff.stakes_spent)?,
+    ))
+}
+
+fn coin_index(id: &OutputId, e: &tfchain_consensus::CoinEntry) -> AddressOutputKey {
+    AddressOutputKey {
+        address: e.condition.address(),
+        kind: KIND_COIN,
+        output: *id,
+    }
+}
+
+fn stake_index(id: &OutputId, e: &tfchain_consensus::StakeEntry) -> AddressOutputKey {
+    AddressOutputKey {
+        address: e.condition.address(),
+        kind: KIND_STAKE,
+        output: *id,
+    }
+}
+
+/// The unspent-output changes of a diff and their address index.
+fn stage_diff_forward(batch: &mut WriteBatch, diff: &BlockDiff) {
+    for (id, e) in &diff.coins_spent {
+        batch.delete::<Coins>(id);
+        batch.delete::<AddressOutputs>(&coin_index(id, e));
+    }
+    for (id, e) in &diff.stakes_spent {
+        batch.delete::<Stakes>(id);
+        batch.delete::<AddressOutputs>(&stake_index(id, e));
+    }
+    for (id, e) in &diff.coins_created {
+        batch.put::<Coins>(id, e);
+        batch.put::<AddressOutputs>(&coin_index(id, e), &());
+    }
+    for (id, e) in &diff.stakes_created {
+        batch.put::<Stakes>(id, e);
+        batch.put::<AddressOutputs>(&stake_index(id, e), &());
+    }
+}
+
+/// The exact reverse of [`stage_diff_forward`].
+pub(crate) fn stage_diff_reverse(batch: &mut WriteBatch, diff: &BlockDiff) {
+    for (id, e) in &diff.coins_created {
+        batch.delete::<Coins>(id);
+        batch.delete::<AddressOutputs>(&coin_index(id, e));
+    }
+    for (id, e) in &diff.stakes_created {
+        batch.delete::<Stakes>(id);
+        batch.delete::<AddressOutputs>(&stake_index(id, e));
+    }
+    for (id, e) in &diff.coins_spent {
+        batch.put::<Coins>(id, e);
+        batch.put::<AddressOutputs>(&coin_index(id, e), &());
+    }
+    for (id, e) in &diff.stakes_spent {
+        batch.put::<Stakes>(id, e);
+        batch.put::<AddressOutputs>(&stake_index(id, e), &());
+    }
+}
+
+/// Takes a main-chain block off the main chain: its height entry, transaction index,
+/// address history and undo data go, its status becomes `Stored`. The unspent outputs are
+/// the caller's business.
+pub(crate) fn stage_unindex(
+    batch: &mut WriteBatch,
+    block: &Block,
+    entry: &BlockIndexEntry,
+    diff: &BlockDiff,
+) -> Result<(), String> {
+    let id = entry.meta.id;
+    let indexes = block_indexes(block, id, diff)?;
+    for (txid, _) in &indexes.txs {
+        batch.delete::<TxIndex>(txid);
+    }
+    for k in indexes.history.keys() {
+        batch.delete::<AddressHistory>(k);
+    }
+    batch.delete::<Heights>(&entry.meta.height);
+    batch.delete::<Undo>(&id);
+    batch.put::<BlockIndex>(
+        &id,
+        &BlockIndexEntry {
+            status: BlockStatus::Stored,
+            ..entry.clone()
+        },
+    );
+    Ok(())
+}
