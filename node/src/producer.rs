@@ -111,7 +111,16 @@ impl Producer {
             height: tip.height + 1,
             timestamp: t,
         };
-        let template = self.chain.pool.lock().block_template(ctx, MAX_BLOCK_SIZE);
+        let template = {
+            let pool = self.chain.pool.lock();
+            // The chain task commits a block, then updates the pool: build only from a pool
+            // that follows the same tip, or the block could repeat confirmed transactions.
+            if pool.tip().is_some_and(|p| p != tip.id) {
+                self.last_tried = t - 1;
+                return Ok(false);
+            }
+            pool.block_template(ctx, MAX_BLOCK_SIZE)
+        };
         let block = assemble_block(
             &store,
             t,
