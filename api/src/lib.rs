@@ -1,5 +1,5 @@
 //! tfchain's JSON-RPC interface (ARCHITECTURE.md §6): one method trait per namespace
-//! (`chain`, `tx`, `address`, `output`, `pool`, `consensus`, `admin`), the request and
+//! (`chain`, `tx`, `address`, `output`, `pool`, `consensus`, `net`, `admin`), the request and
 //! response types with their JSON form (PROTOCOL.md §2), the application error codes, and
 //! the parameter rules every implementation shares (page limits, transaction hex, cursors).
 //!
@@ -27,13 +27,13 @@ pub use types::*;
 
 #[cfg(feature = "client")]
 pub use rpc::{
-    AddressApiClient, AdminApiClient, ChainApiClient, ConsensusApiClient, OutputApiClient,
-    PoolApiClient, TxApiClient,
+    AddressApiClient, AdminApiClient, ChainApiClient, ConsensusApiClient, NetApiClient,
+    OutputApiClient, PoolApiClient, TxApiClient,
 };
 #[cfg(feature = "server")]
 pub use rpc::{
-    AddressApiServer, AdminApiServer, ChainApiServer, ConsensusApiServer, OutputApiServer,
-    PoolApiServer, TxApiServer,
+    AddressApiServer, AdminApiServer, ChainApiServer, ConsensusApiServer, NetApiServer,
+    OutputApiServer, PoolApiServer, TxApiServer,
 };
 
 /// Re-exports a server implementation needs, so it names the same jsonrpsee items as the
@@ -63,6 +63,10 @@ pub const METHODS: &[(&str, &str)] = &[
     (
         "chain_getSupply",
         "coins, escrow, unclaimed earnings, blockstakes and expected coins at the tip (PROTOCOL.md §6)",
+    ),
+    (
+        "chain_getEquivocations",
+        "evidence of blockstake outputs that signed two blocks at one height (PROTOCOL.md §5.8)",
     ),
     (
         "chain_subscribeNewHeads",
@@ -109,8 +113,24 @@ pub const METHODS: &[(&str, &str)] = &[
         "the network parameters (PROTOCOL.md §9) and genesis ID",
     ),
     (
+        "net_getInfo",
+        "peer ID, listen addresses, peer counts, synced flag and sync progress",
+    ),
+    (
+        "net_getPeers",
+        "connected peers: address, direction, reported tip, score, agent",
+    ),
+    (
         "admin_shutdown",
         "shut the node down cleanly (admin: needs --rpc-admin)",
+    ),
+    (
+        "admin_addPeer",
+        "dial a peer by multiaddr, lifting any ban (admin: needs --rpc-admin)",
+    ),
+    (
+        "admin_removePeer",
+        "disconnect a peer and ban it for a while (admin: needs --rpc-admin)",
     ),
 ];
 
@@ -122,6 +142,7 @@ pub const NAMESPACES: &[&str] = &[
     "output",
     "pool",
     "consensus",
+    "net",
     "admin",
 ];
 

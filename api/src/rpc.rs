@@ -7,8 +7,8 @@
 //! names below). Optional parameters may be omitted or `null`.
 
 use crate::types::{
-    Balance, BlockInfo, ChainInfo, HeaderInfo, HistoryPage, OutputInfo, PoolInfo, PoolTx, Supply,
-    TxInfo,
+    Balance, BlockInfo, ChainInfo, EquivocationInfo, HeaderInfo, HistoryPage, NetInfo, OutputInfo,
+    PeerInfo, PoolInfo, PoolTx, Supply, TxInfo,
 };
 use crate::BlockRef;
 use jsonrpsee::proc_macros::rpc;
@@ -59,6 +59,14 @@ pub trait ChainApi {
     /// Result: `Supply`.
     #[method(name = "getSupply")]
     async fn get_supply(&self) -> jsonrpsee::core::RpcResult<Supply>;
+
+    /// Every equivocation this node has seen (PROTOCOL.md §5.8): two different headers at
+    /// one height signed for the same blockstake output, with both signatures, ordered by
+    /// height. Evidence is kept even when one of the blocks left the current chain.
+    ///
+    /// Result: array of `EquivocationInfo` (empty when none was seen).
+    #[method(name = "getEquivocations")]
+    async fn get_equivocations(&self) -> jsonrpsee::core::RpcResult<Vec<EquivocationInfo>>;
 
     /// Subscribe to new tips: one `HeaderInfo` notification per block that becomes part of
     /// the current chain, in height order. After a reorganisation the new branch's headers
@@ -238,6 +246,35 @@ pub trait ConsensusApi {
     async fn get_params(&self) -> jsonrpsee::core::RpcResult<ChainParams>;
 }
 
+/// `net_*`: the node on the peer-to-peer network (PROTOCOL.md §12).
+#[cfg_attr(
+    all(feature = "server", feature = "client"),
+    rpc(server, client, namespace = "net")
+)]
+#[cfg_attr(
+    all(feature = "server", not(feature = "client")),
+    rpc(server, namespace = "net")
+)]
+#[cfg_attr(
+    all(feature = "client", not(feature = "server")),
+    rpc(client, namespace = "net")
+)]
+pub trait NetApi {
+    /// This node's peer ID and listen addresses, peer counts and limits, whether it is
+    /// synced and the progress of a running sync.
+    ///
+    /// Result: `NetInfo`. Errors: `UNAVAILABLE` (1006) when the node runs without
+    /// peer-to-peer networking.
+    #[method(name = "getInfo")]
+    async fn get_info(&self) -> jsonrpsee::core::RpcResult<NetInfo>;
+
+    /// The connected peers: address, direction, last reported tip, score, agent.
+    ///
+    /// Result: array of `PeerInfo`. Errors: `UNAVAILABLE` (1006) without networking.
+    #[method(name = "getPeers")]
+    async fn get_peers(&self) -> jsonrpsee::core::RpcResult<Vec<PeerInfo>>;
+}
+
 /// `admin_*`: methods that change the node. The server refuses them with `ADMIN_DISABLED`
 /// (1005) unless `tfchaind` was started with `--rpc-admin`.
 #[cfg_attr(
@@ -259,6 +296,28 @@ pub trait AdminApi {
     /// Errors: `ADMIN_DISABLED` (1005).
     #[method(name = "shutdown")]
     async fn shutdown(&self) -> jsonrpsee::core::RpcResult<bool>;
+
+    /// Connect to a peer now, lifting any ban on it. Returns `true` once the dial has
+    /// started (the connection itself may still fail; see `net_getPeers`).
+    ///
+    /// Params: `address`: a multiaddr, e.g. `/ip4/10.0.0.5/tcp/23112/p2p/12D3Koo…`.
+    /// Errors: `ADMIN_DISABLED` (1005); `INVALID_PARAMS` (-32602) for a malformed address;
+    /// `UNAVAILABLE` (1006) without networking.
+    #[method(name = "addPeer")]
+    async fn add_peer(&self, address: String) -> jsonrpsee::core::RpcResult<bool>;
+
+    /// Disconnect a peer and refuse it for `ban_seconds` (default 600; 0 only
+    /// disconnects, and the peer may come back). Returns whether the peer was connected.
+    ///
+    /// Params: `peer`: a peer ID (base58), or a multiaddr ending in `/p2p/<peer id>`;
+    /// `ban_seconds` (optional). Errors: `ADMIN_DISABLED` (1005); `INVALID_PARAMS`
+    /// (-32602); `UNAVAILABLE` (1006) without networking.
+    #[method(name = "removePeer")]
+    async fn remove_peer(
+        &self,
+        peer: String,
+        ban_seconds: Option<u64>,
+    ) -> jsonrpsee::core::RpcResult<bool>;
 }
 
 #[cfg(all(test, feature = "server"))]

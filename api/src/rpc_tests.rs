@@ -70,6 +70,10 @@ impl ChainApiServer for Dummy {
         unavailable()
     }
 
+    async fn get_equivocations(&self) -> RpcResult<Vec<EquivocationInfo>> {
+        Ok(vec![])
+    }
+
     async fn subscribe_new_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
         let sink = pending.accept().await?;
         for h in [TIP, TIP + 1] {
@@ -177,8 +181,27 @@ impl ConsensusApiServer for Dummy {
 }
 
 #[async_trait]
+impl NetApiServer for Dummy {
+    async fn get_info(&self) -> RpcResult<NetInfo> {
+        unavailable()
+    }
+
+    async fn get_peers(&self) -> RpcResult<Vec<PeerInfo>> {
+        Ok(vec![])
+    }
+}
+
+#[async_trait]
 impl AdminApiServer for Dummy {
     async fn shutdown(&self) -> RpcResult<bool> {
+        Err(error::admin_disabled())
+    }
+
+    async fn add_peer(&self, _address: String) -> RpcResult<bool> {
+        Err(error::admin_disabled())
+    }
+
+    async fn remove_peer(&self, _peer: String, _ban_seconds: Option<u64>) -> RpcResult<bool> {
         Err(error::admin_disabled())
     }
 }
@@ -192,6 +215,7 @@ fn module() -> RpcModule<()> {
         OutputApiServer::into_rpc(Dummy).remove_context(),
         PoolApiServer::into_rpc(Dummy).remove_context(),
         ConsensusApiServer::into_rpc(Dummy).remove_context(),
+        NetApiServer::into_rpc(Dummy).remove_context(),
         AdminApiServer::into_rpc(Dummy).remove_context(),
     ];
     for part in parts {

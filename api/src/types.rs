@@ -268,3 +268,76 @@ pub mod decimal_string {
             .map_err(|_| D::Error::custom(format!("{s} is too large")))
     }
 }
+
+/// `chain_getEquivocations`: proof that the creator of one blockstake output signed two
+/// different blocks at one height (PROTOCOL.md §5.8). Both headers and signatures are
+/// included, so anyone can check the evidence without trusting the node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EquivocationInfo {
+    pub height: Height,
+    /// The blockstake output both blocks claim.
+    pub stake_output: OutputId,
+    /// The header the node saw first.
+    pub first: HeaderInfo,
+    /// The conflicting header.
+    pub second: HeaderInfo,
+}
+
+/// Progress of a running sync (PROTOCOL.md §12).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    /// Height of this node's tip.
+    pub height: Height,
+    /// Height of the best chain a peer announced.
+    pub target_height: Height,
+    /// Blocks applied per second over the last few seconds.
+    pub blocks_per_second: u64,
+    /// Headers validated and waiting for their bodies.
+    pub queued_headers: u64,
+    /// Peers blocks are downloaded from.
+    pub download_peers: u32,
+}
+
+/// `net_getInfo`: this node on the peer-to-peer network.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetInfo {
+    /// This node's libp2p peer ID (base58).
+    pub peer_id: String,
+    /// Addresses the node listens on (multiaddrs, with `/p2p/<peer_id>`).
+    pub listen_addrs: Vec<String>,
+    /// Connected peers (inbound + outbound).
+    pub peers: u32,
+    pub inbound: u32,
+    pub outbound: u32,
+    /// Most connected peers the node accepts.
+    pub max_peers: u32,
+    /// Peers currently banned for misbehaviour or by an admin.
+    pub banned: u32,
+    /// Whether the node believes it has caught up with its peers (the producer waits
+    /// until it has).
+    pub synced: bool,
+    /// The running sync, if any.
+    pub sync: Option<SyncProgress>,
+}
+
+/// `net_getPeers`: one connected peer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerInfo {
+    /// libp2p peer ID (base58).
+    pub peer_id: String,
+    /// The remote address of the connection (multiaddr).
+    pub address: String,
+    /// `true` when the peer dialled us.
+    pub inbound: bool,
+    /// The peer's tip as it last reported it (`null` before its first status).
+    pub height: Option<Height>,
+    pub tip: Option<BlockId>,
+    pub total_work: Option<Work>,
+    /// This node's opinion of the peer: useful data raises it, invalid data lowers it;
+    /// at the ban threshold the peer is disconnected and banned for a while.
+    pub score: i64,
+    /// The peer's software (`identify` agent version), once known.
+    pub agent: Option<String>,
+    /// Seconds since the connection was established.
+    pub connected_secs: u64,
+}

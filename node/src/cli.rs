@@ -2,7 +2,9 @@
 //! which override the `--config` file, which overrides the defaults.
 
 use crate::config::{ConfigError, ConfigFile, LogFormat, RpcConfig};
+use crate::net::P2pConfig;
 use clap::{Args, Parser, Subcommand};
+use libp2p::Multiaddr;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -39,6 +41,19 @@ pub enum Command {
     ImportBlocks(ImportArgs),
     /// Undo the last N blocks of the stored chain.
     Rollback(RollbackArgs),
+    /// Create an N-validator network in DIR and run its nodes on 127.0.0.1 until Ctrl-C.
+    Localnet(LocalnetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LocalnetArgs {
+    /// Number of validator nodes.
+    #[arg(long, default_value_t = 4)]
+    pub nodes: usize,
+    /// Directory for the genesis, keys, data dirs, logs and `localnet.json`. An existing
+    /// localnet there is run again.
+    #[arg(long)]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -71,6 +86,20 @@ pub struct RunArgs {
     /// Serve admin RPC methods (they change the node). Off by default.
     #[arg(long, env = "TFCHAIN_RPC_ADMIN")]
     pub rpc_admin: bool,
+    /// Peer-to-peer listen address (multiaddr; repeatable). Default
+    /// `/ip4/0.0.0.0/tcp/23112`, or `/ip4/127.0.0.1/tcp/0` with --dev.
+    #[arg(long = "p2p-listen", env = "TFCHAIN_P2P_LISTEN", value_delimiter = ',')]
+    pub p2p_listen: Vec<Multiaddr>,
+    /// A peer to connect to at start, e.g. `/ip4/10.0.0.5/tcp/23112/p2p/12D3Koo…`
+    /// (repeatable).
+    #[arg(long = "bootnode", env = "TFCHAIN_BOOTNODES", value_delimiter = ',')]
+    pub bootnodes: Vec<Multiaddr>,
+    /// Most connected peers.
+    #[arg(long, env = "TFCHAIN_MAX_PEERS")]
+    pub max_peers: Option<u32>,
+    /// Run without peer-to-peer networking (a lone node that produces at once).
+    #[arg(long, env = "TFCHAIN_NO_P2P")]
+    pub no_p2p: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -144,6 +173,8 @@ pub struct Resolved {
     pub dev: bool,
     pub rpc: RpcConfig,
     pub pool: crate::config::PoolSection,
+    /// `None` with --no-p2p.
+    pub p2p: Option<P2pConfig>,
 }
 
 impl ChainArgs {
@@ -175,6 +206,30 @@ impl RunArgs {
                     "testnet".into()
                 }
             });
+        let p2p = if self.no_p2p || file.p2p.disabled {
+            None
+        } else {
+            let mut p2p = if self.dev {
+                P2pConfig::loopback()
+            } else {
+                P2pConfig::default()
+            };
+            if !self.p2p_listen.is_empty() {
+                p2p.listen = self.p2p_listen.clone();
+            } else if !file.p2p.listen.is_empty() {
+                p2p.listen = file.p2p.listen.clone();
+            }
+            p2p.bootnodes = if self.bootnodes.is_empty() {
+                file.p2p.bootnodes.clone()
+            } else {
+                self.bootnodes.clone()
+            };
+            p2p.max_peers = self
+                .max_peers
+                .or(file.p2p.max_peers)
+                .unwrap_or(p2p.max_peers);
+            Some(p2p)
+        };
         Ok(Resolved {
             network,
             data_dir: self.chain.data_dir.clone().or(file.data_dir.clone()),
@@ -182,6 +237,7 @@ impl RunArgs {
             dev: self.dev,
             rpc,
             pool: file.pool,
+            p2p,
         })
     }
 }

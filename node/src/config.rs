@@ -99,6 +99,33 @@ pub struct ConfigFile {
     pub rpc: RpcConfig,
     #[serde(default)]
     pub pool: PoolSection,
+    #[serde(default)]
+    pub p2p: P2pSection,
+}
+
+/// The `[p2p]` section (flags override each field).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pSection {
+    /// Run without peer-to-peer networking.
+    pub disabled: bool,
+    /// Listen multiaddrs.
+    #[serde(deserialize_with = "multiaddrs")]
+    pub listen: Vec<libp2p::Multiaddr>,
+    /// Peers to connect to at start.
+    #[serde(deserialize_with = "multiaddrs")]
+    pub bootnodes: Vec<libp2p::Multiaddr>,
+    pub max_peers: Option<u32>,
+}
+
+fn multiaddrs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<libp2p::Multiaddr>, D::Error> {
+    let v: Vec<String> = Deserialize::deserialize(d)?;
+    v.iter()
+        .map(|s| {
+            s.parse()
+                .map_err(|e| serde::de::Error::custom(format!("{s:?} is not a multiaddr: {e}")))
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +179,12 @@ mod tests {
         assert!(c.rpc.admin);
         assert_eq!(c.rpc.max_batch, RpcConfig::default().max_batch);
         assert_eq!(c.pool.max_count, 5);
+        let c =
+            ConfigFile::parse("[p2p]\nbootnodes = [\"/ip4/10.0.0.1/tcp/23112\"]\nmax_peers = 9\n")
+                .expect("p2p section");
+        assert_eq!(c.p2p.bootnodes.len(), 1);
+        assert_eq!(c.p2p.max_peers, Some(9));
+        assert!(ConfigFile::parse("[p2p]\nlisten = [\"nonsense\"]\n").is_err());
         let err = ConfigFile::parse("[rpc]\nadress = \"x\"\n").expect_err("typo");
         assert!(err.contains("adress"), "{err}");
         assert!(ConfigFile::parse("network = 5").is_err());

@@ -32,8 +32,18 @@ fn main() -> anyhow::Result<()> {
         Some(Command::ExportBlocks(a)) => commands::blocks::export(a),
         Some(Command::ImportBlocks(a)) => commands::blocks::import(a).map(|_| ()),
         Some(Command::Rollback(a)) => commands::blocks::rollback(a),
+        Some(Command::Localnet(a)) => return run_localnet(a),
     };
     result.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn run_localnet(args: tfchain_node::cli::LocalnetArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime
+        .block_on(commands::localnet::run(args))
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn run_node(args: tfchain_node::cli::RunArgs) -> anyhow::Result<()> {

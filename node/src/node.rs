@@ -1,9 +1,11 @@
-//! Assembles a running node from its parts: store, pool, chain task, JSON-RPC server and
-//! (with a validator key) the block producer; and takes them down cleanly.
+//! Assembles a running node from its parts: store, pool, chain task, the peer-to-peer
+//! network (optional), JSON-RPC server and (with a validator key) the block producer; and
+//! takes them down cleanly.
 
 use crate::chain::{self, ChainHandle, ChainWriter};
 use crate::clock::Clock;
 use crate::config::RpcConfig;
+use crate::net::{self, NetworkHandle, P2pConfig};
 use crate::producer::Producer;
 use crate::rpc;
 use crate::store::{Store, StoreError};
@@ -26,6 +28,8 @@ pub struct NodeOptions {
     pub rpc: RpcConfig,
     pub pool: PoolConfig,
     pub clock: Arc<dyn Clock>,
+    /// The peer-to-peer network; `None` runs a single node that produces at once.
+    pub p2p: Option<P2pConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +43,8 @@ pub enum NodeError {
     Store(#[from] StoreError),
     #[error("cannot start the chain task: {0}")]
     ChainTask(std::io::Error),
+    #[error("cannot start the peer-to-peer network: {0} (is another node running? pick another address with --p2p-listen)")]
+    Network(#[from] net::SwarmError),
     #[error("cannot start the JSON-RPC server on {addr}: {source} (is another node running? pick another port with --rpc-addr)")]
     Rpc {
         addr: SocketAddr,
@@ -52,7 +58,10 @@ pub enum NodeError {
 pub struct RunningNode {
     pub chain: ChainHandle,
     pub rpc_addr: SocketAddr,
+    /// The network handle, when the node runs peer-to-peer.
+    pub net: Option<NetworkHandle>,
     rpc: rpc::RpcServer,
+    network: Option<tokio::task::JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
     /// Turns true when a critical task died or an admin asked the node to stop.
     stop_requested: watch::Receiver<bool>,
@@ -103,11 +112,32 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     let chain = chain::spawn(writer, on_exit).map_err(NodeError::ChainTask)?;
 
     let (shutdown, shutdown_rx) = watch::channel(false);
+    // Without peers the producer runs at once; with peers it waits until synced.
+    let (synced_tx, synced_rx) = watch::channel(opts.p2p.is_none());
+    let (net, network) = match opts.p2p {
+        Some(config) => {
+            let started = net::start(
+                config,
+                &opts.data_dir,
+                chain.clone(),
+                opts.clock.clone(),
+                synced_tx,
+                shutdown_rx.clone(),
+            )?;
+            let supervisor = supervise_network(started.task, shutdown_rx.clone(), stop_tx.clone());
+            (Some(started.handle), Some(supervisor))
+        }
+        None => {
+            drop(synced_tx);
+            (None, None)
+        }
+    };
     let rpc = rpc::start(
         chain.clone(),
         &opts.rpc,
         genesis.network().to_string(),
         stop_tx.clone(),
+        net.clone(),
     )
     .await
     .map_err(|source| NodeError::Rpc {
@@ -118,20 +148,16 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     info!(addr = %rpc_addr, admin = opts.rpc.admin, "JSON-RPC listening (HTTP and WebSocket)");
 
     let producer = opts.validator_key.map(|key| {
-        // A single node produces at once; the p2p layer will gate this on being synced.
-        let (_enabled_tx, enabled) = watch::channel(true);
-        let producer = Producer::new(chain.clone(), key, opts.clock.clone(), enabled);
-        let rx = shutdown_rx.clone();
-        tokio::spawn(async move {
-            let _keep = _enabled_tx;
-            producer.run(rx).await
-        })
+        let producer = Producer::new(chain.clone(), key, opts.clock.clone(), synced_rx);
+        tokio::spawn(producer.run(shutdown_rx.clone()))
     });
 
     Ok(RunningNode {
         chain,
         rpc_addr,
+        net,
         rpc,
+        network,
         shutdown,
         stop_requested,
         producer,
@@ -154,10 +180,34 @@ impl RunningNode {
         if let Some(p) = self.producer {
             let _ = p.await;
         }
+        if let Some(n) = self.network {
+            let _ = n.await;
+        }
         self.rpc.stop().await;
         if let Err(e) = self.chain.flush().await {
             error!(error = %e, "final flush failed");
         }
         info!("node stopped");
     }
+}
+
+/// Watches the network actor: if it ends while the node is not shutting down (a panic or
+/// an unexpected exit), the node stops with a clear log line instead of limping on alone.
+fn supervise_network(
+    task: tokio::task::JoinHandle<()>,
+    shutdown: watch::Receiver<bool>,
+    stop: Arc<watch::Sender<bool>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let result = task.await;
+        if !*shutdown.borrow() {
+            match result {
+                Err(e) if e.is_panic() => {
+                    error!("critical task `network` panicked: stopping the node")
+                }
+                _ => error!("critical task `network` exited: stopping the node"),
+            }
+            let _ = stop.send(true);
+        }
+    })
 }

@@ -64,7 +64,7 @@ impl ChainWriter {
                 return Ok(BlockVerdict::Held);
             }
             Err(e) => {
-                self.store.mark_invalid(&id)?;
+                self.remember_invalid(&id)?;
                 return Err(e.into());
             }
         }

@@ -160,7 +160,7 @@ impl ChainWriter {
                 Ok(BlockVerdict::Held)
             }
             Some(p) if p.status == BlockStatus::Invalid => {
-                self.store.mark_invalid(&id)?;
+                self.remember_invalid(&id)?;
                 Err(ChainError::InvalidAncestor(block.header.parent))
             }
             Some(p) => self.side_block(block, p, origin),
@@ -210,9 +210,18 @@ impl ChainWriter {
             }
             Err(e) => {
                 warn!(block = %id, error = %e, "invalid block");
-                self.store.mark_invalid(&id)?;
+                self.remember_invalid(&id)?;
                 Err(e.into())
             }
+        }
+    }
+
+    /// Marks a stored block invalid. A block that was never stored (refused before that)
+    /// has nothing to mark: it is simply refused, so the caller still sees the rule it broke.
+    pub(super) fn remember_invalid(&self, id: &BlockId) -> Result<(), ChainError> {
+        match self.store.mark_invalid(id) {
+            Ok(()) | Err(crate::store::StoreError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod blocks;
 pub mod genesis;
 pub mod key;
+pub mod localnet;
 pub mod run;
 
 use crate::keyfile::KeyFileError;

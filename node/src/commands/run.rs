@@ -47,6 +47,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         rpc: resolved.rpc.clone(),
         pool: resolved.pool.to_pool_config(),
         clock,
+        p2p: resolved.p2p.clone(),
     })
     .await?;
 
@@ -54,6 +55,11 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         print_dev_banner(&genesis, &data_dir, temp.is_some(), running.rpc_addr);
     } else {
         println!("rpc: http://{}", running.rpc_addr);
+    }
+    if let Some(net) = &running.net {
+        for addr in net.listen_addrs(std::time::Duration::from_secs(5)).await {
+            println!("p2p: {addr}");
+        }
     }
     if let Some(k) = &validator_key {
         info!(address = %Address::from_public_key(&k.public_key()), "producing blocks as validator");
@@ -102,7 +108,7 @@ fn print_dev_banner(
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

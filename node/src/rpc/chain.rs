@@ -5,7 +5,7 @@ use crate::chain::ChainEvent;
 use jsonrpsee::core::{async_trait, RpcResult, SubscriptionResult};
 use jsonrpsee::PendingSubscriptionSink;
 use tfchain_api::error;
-use tfchain_api::types::{BlockInfo, BlockTx, ChainInfo, HeaderInfo, Supply};
+use tfchain_api::types::{BlockInfo, BlockTx, ChainInfo, EquivocationInfo, HeaderInfo, Supply};
 use tfchain_api::BlockRef;
 use tfchain_api::ChainApiServer;
 use tfchain_types::{Block, BlockId, Currency, Height};
@@ -59,8 +59,8 @@ impl ChainApiServer for Rpc {
             tip_timestamp: tip.timestamp,
             target: tip.child_target,
             total_work: tip.total_work,
-            synced: true,
-            peers: 0,
+            synced: self.net.as_ref().is_none_or(|n| n.synced()),
+            peers: self.net.as_ref().map_or(0, |n| n.peer_count()),
         })
     }
 
@@ -127,6 +127,11 @@ impl ChainApiServer for Rpc {
                 .checked_add(rewards)
                 .ok_or_else(|| internal("supply overflows"))?,
         })
+    }
+
+    async fn get_equivocations(&self) -> RpcResult<Vec<EquivocationInfo>> {
+        let this = self.clone();
+        blocking(move || this.equivocations()).await
     }
 
     async fn subscribe_new_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {

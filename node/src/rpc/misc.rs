@@ -102,4 +102,12 @@ impl AdminApiServer for Rpc {
         self.stop.send(true).map_err(internal)?;
         Ok(true)
     }
+
+    async fn add_peer(&self, address: String) -> RpcResult<bool> {
+        self.admin_add_peer(address).await
+    }
+
+    async fn remove_peer(&self, peer: String, ban_seconds: Option<u64>) -> RpcResult<bool> {
+        self.admin_remove_peer(peer, ban_seconds).await
+    }
 }

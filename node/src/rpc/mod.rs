@@ -6,6 +6,7 @@
 mod address;
 mod chain;
 mod misc;
+mod net;
 mod tx;
 
 use crate::chain::ChainHandle;
@@ -15,8 +16,8 @@ use jsonrpsee::RpcModule;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tfchain_api::{
-    AddressApiServer, AdminApiServer, ChainApiServer, ConsensusApiServer, OutputApiServer,
-    PoolApiServer, TxApiServer,
+    AddressApiServer, AdminApiServer, ChainApiServer, ConsensusApiServer, NetApiServer,
+    OutputApiServer, PoolApiServer, TxApiServer,
 };
 use tokio::sync::watch;
 
@@ -28,6 +29,8 @@ pub struct Rpc {
     pub admin: bool,
     /// Set to true to ask the node to stop (`admin_shutdown`).
     pub stop: Arc<watch::Sender<bool>>,
+    /// The peer-to-peer network, when the node runs one.
+    pub net: Option<crate::net::NetworkHandle>,
 }
 
 /// A started server.
@@ -47,13 +50,14 @@ impl RpcServer {
 /// Every method of the API, as one module.
 pub fn module(rpc: Rpc) -> RpcModule<()> {
     let mut m = RpcModule::new(());
-    let parts: [jsonrpsee::Methods; 7] = [
+    let parts: [jsonrpsee::Methods; 8] = [
         ChainApiServer::into_rpc(rpc.clone()).into(),
         TxApiServer::into_rpc(rpc.clone()).into(),
         AddressApiServer::into_rpc(rpc.clone()).into(),
         OutputApiServer::into_rpc(rpc.clone()).into(),
         PoolApiServer::into_rpc(rpc.clone()).into(),
         ConsensusApiServer::into_rpc(rpc.clone()).into(),
+        NetApiServer::into_rpc(rpc.clone()).into(),
         AdminApiServer::into_rpc(rpc).into(),
     ];
     for p in parts {
@@ -69,6 +73,7 @@ pub async fn start(
     config: &RpcConfig,
     network: String,
     stop: Arc<watch::Sender<bool>>,
+    net: Option<crate::net::NetworkHandle>,
 ) -> std::io::Result<RpcServer> {
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_bytes)
@@ -87,6 +92,7 @@ pub async fn start(
         network,
         admin: config.admin,
         stop,
+        net,
     };
     let handle = server.start(module(rpc));
     Ok(RpcServer { local_addr, handle })

@@ -1,0 +1,277 @@
+//! The peer table: connected peers with their last reported status and this node's score
+//! of them, bans with expiry, and addresses learnt for discovery. Pure bookkeeping: the
+//! actor turns its answers into swarm calls.
+
+use super::protocol::Status;
+use libp2p::{Multiaddr, PeerId};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Score changes (ARCHITECTURE.md §4: invalid data lowers the sender's score).
+pub mod score {
+    /// A block that fails validation, or one that does not match what was asked for.
+    pub const INVALID_BLOCK: i64 = -100;
+    /// Bytes that do not decode, or a message over its size limit.
+    pub const GARBAGE: i64 = -100;
+    /// A transaction that can never be valid.
+    pub const INVALID_TX: i64 = -10;
+    /// A status or header chain the peer cannot back up.
+    pub const LIE: i64 = -50;
+    /// A request that timed out or failed.
+    pub const TIMEOUT: i64 = -5;
+    /// A block that joined our chain.
+    pub const USEFUL_BLOCK: i64 = 1;
+    /// At or below this a peer is disconnected and banned.
+    pub const BAN_THRESHOLD: i64 = -100;
+    /// The best score a peer can build up (good behaviour does not buy much credit).
+    pub const MAX: i64 = 100;
+}
+
+/// How long a misbehaving peer stays banned.
+pub const MISBEHAVIOUR_BAN: Duration = Duration::from_secs(30 * 60);
+/// Most addresses kept for discovery.
+const MAX_KNOWN: usize = 1_024;
+
+/// A connected peer.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub address: Multiaddr,
+    pub inbound: bool,
+    pub connected_at: Instant,
+    pub status: Option<Status>,
+    pub status_at: Option<Instant>,
+    pub status_pending: bool,
+    pub score: i64,
+    pub agent: Option<String>,
+    /// Dialable addresses the peer announced (identify).
+    pub listen_addrs: Vec<Multiaddr>,
+    /// Body requests in flight to this peer.
+    pub inflight: usize,
+    /// Not asked for sync data before this instant (it failed or lacked data).
+    pub sync_cooldown: Option<Instant>,
+}
+
+impl Peer {
+    fn new(address: Multiaddr, inbound: bool) -> Peer {
+        Peer {
+            address,
+            inbound,
+            connected_at: Instant::now(),
+            status: None,
+            status_at: None,
+            status_pending: false,
+            score: 0,
+            agent: None,
+            listen_addrs: Vec::new(),
+            inflight: 0,
+            sync_cooldown: None,
+        }
+    }
+
+    pub fn usable_for_sync(&self, now: Instant) -> bool {
+        self.sync_cooldown.is_none_or(|t| now >= t)
+    }
+}
+
+/// What the caller must do after a score change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Keep,
+    /// Disconnect and ban the peer.
+    Ban,
+}
+
+#[derive(Debug, Default)]
+pub struct Peers {
+    pub connected: HashMap<PeerId, Peer>,
+    banned: HashMap<PeerId, Instant>,
+    known: HashMap<PeerId, Vec<Multiaddr>>,
+    known_order: VecDeque<PeerId>,
+}
+
+impl Peers {
+    pub fn connected(&mut self, peer: PeerId, address: Multiaddr, inbound: bool) {
+        self.connected
+            .entry(peer)
+            .or_insert_with(|| Peer::new(address, inbound));
+    }
+
+    pub fn disconnected(&mut self, peer: &PeerId) -> Option<Peer> {
+        self.connected.remove(peer)
+    }
+
+    pub fn get_mut(&mut self, peer: &PeerId) -> Option<&mut Peer> {
+        self.connected.get_mut(peer)
+    }
+
+    pub fn get(&self, peer: &PeerId) -> Option<&Peer> {
+        self.connected.get(peer)
+    }
+
+    pub fn len(&self) -> usize {
+        self.connected.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.connected.is_empty()
+    }
+
+    /// Adds `delta` to the peer's score; tells whether it must now be banned.
+    pub fn adjust(&mut self, peer: &PeerId, delta: i64) -> Verdict {
+        let Some(p) = self.connected.get_mut(peer) else {
+            return if delta <= score::BAN_THRESHOLD {
+                Verdict::Ban
+            } else {
+                Verdict::Keep
+            };
+        };
+        p.score = p.score.saturating_add(delta).min(score::MAX);
+        if p.score <= score::BAN_THRESHOLD {
+            Verdict::Ban
+        } else {
+            Verdict::Keep
+        }
+    }
+
+    /// Scores drift back toward zero (called once a minute): old faults are forgiven.
+    pub fn decay(&mut self) {
+        for p in self.connected.values_mut() {
+            if p.score < 0 {
+                p.score += 1;
+            }
+        }
+    }
+
+    pub fn ban(&mut self, peer: PeerId, duration: Duration) {
+        self.banned.insert(peer, Instant::now() + duration);
+        self.forget(&peer);
+    }
+
+    pub fn unban(&mut self, peer: &PeerId) -> bool {
+        self.banned.remove(peer).is_some()
+    }
+
+    pub fn is_banned(&self, peer: &PeerId) -> bool {
+        self.banned.get(peer).is_some_and(|t| Instant::now() < *t)
+    }
+
+    pub fn banned_count(&self) -> usize {
+        self.banned.len()
+    }
+
+    /// Removes expired bans and returns the peers to unblock.
+    pub fn expire_bans(&mut self) -> Vec<PeerId> {
+        let now = Instant::now();
+        let expired: Vec<PeerId> = self
+            .banned
+            .iter()
+            .filter(|(_, t)| now >= **t)
+            .map(|(p, _)| *p)
+            .collect();
+        for p in &expired {
+            self.banned.remove(p);
+        }
+        expired
+    }
+
+    /// Remembers dialable addresses of a peer (bounded; the oldest entries go first).
+    pub fn learn(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
+        if addrs.is_empty() || self.is_banned(&peer) {
+            return;
+        }
+        if !self.known.contains_key(&peer) {
+            self.known_order.push_back(peer);
+            while self.known_order.len() > MAX_KNOWN {
+                if let Some(old) = self.known_order.pop_front() {
+                    self.known.remove(&old);
+                }
+            }
+        }
+        self.known.insert(peer, addrs);
+    }
+
+    pub fn forget(&mut self, peer: &PeerId) {
+        self.known.remove(peer);
+        self.known_order.retain(|p| p != peer);
+    }
+
+    /// Known peers that are neither connected nor banned, newest first.
+    pub fn dial_candidates(&self, me: &PeerId, n: usize) -> Vec<(PeerId, Vec<Multiaddr>)> {
+        self.known_order
+            .iter()
+            .rev()
+            .filter(|p| *p != me && !self.connected.contains_key(p) && !self.is_banned(p))
+            .filter_map(|p| self.known.get(p).map(|a| (*p, a.clone())))
+            .take(n)
+            .collect()
+    }
+
+    /// Connected peers with their dialable addresses, for peer exchange.
+    pub fn shareable(&self, n: usize) -> Vec<(PeerId, Vec<Multiaddr>)> {
+        self.connected
+            .iter()
+            .filter(|(_, p)| !p.listen_addrs.is_empty())
+            .map(|(id, p)| (*id, p.listen_addrs.clone()))
+            .take(n)
+            .collect()
+    }
+
+    /// The connected peer with the most total work that is usable for sync.
+    pub fn best(&self) -> Option<(PeerId, Status)> {
+        let now = Instant::now();
+        self.connected
+            .iter()
+            .filter(|(_, p)| p.usable_for_sync(now))
+            .filter_map(|(id, p)| p.status.clone().map(|s| (*id, s)))
+            .max_by(|a, b| a.1.total_work.cmp(&b.1.total_work))
+    }
+
+    /// The most total work any connected peer reports (usable or not).
+    pub fn best_reported(&self) -> Option<Status> {
+        self.connected
+            .values()
+            .filter_map(|p| p.status.clone())
+            .max_by(|a, b| a.total_work.cmp(&b.total_work))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_lead_to_bans_and_bans_expire() {
+        let mut peers = Peers::default();
+        let p = PeerId::random();
+        peers.connected(p, Multiaddr::empty(), false);
+        assert_eq!(peers.adjust(&p, score::INVALID_TX), Verdict::Keep);
+        assert_eq!(peers.adjust(&p, score::USEFUL_BLOCK), Verdict::Keep);
+        assert_eq!(peers.adjust(&p, score::INVALID_BLOCK), Verdict::Ban);
+        peers.ban(p, Duration::ZERO);
+        assert!(!peers.is_banned(&p));
+        assert_eq!(peers.expire_bans(), vec![p]);
+        peers.ban(p, Duration::from_secs(60));
+        assert!(peers.is_banned(&p));
+        assert!(peers.expire_bans().is_empty());
+        assert!(peers.unban(&p));
+    }
+
+    #[test]
+    fn discovery_skips_connected_banned_and_self() {
+        let mut peers = Peers::default();
+        let me = PeerId::random();
+        let (a, b, c) = (PeerId::random(), PeerId::random(), PeerId::random());
+        let addr: Multiaddr = "/ip4/127.0.0.1/tcp/1".parse().expect("addr");
+        for p in [me, a, b, c] {
+            peers.learn(p, vec![addr.clone()]);
+        }
+        peers.connected(a, addr.clone(), true);
+        peers.ban(b, Duration::from_secs(60));
+        let got: Vec<PeerId> = peers
+            .dial_candidates(&me, 10)
+            .into_iter()
+            .map(|x| x.0)
+            .collect();
+        assert_eq!(got, vec![c]);
+    }
+}
