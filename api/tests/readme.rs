@@ -10,7 +10,10 @@ fn readme_lists_every_method() {
         .map(|(name, _)| *name)
         .filter(|name| !README.contains(&format!("`{name}")))
         .collect();
-    assert!(missing.is_empty(), "README.md does not document {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "README.md does not document {missing:?}"
+    );
 }
 
 #[test]
@@ -20,5 +23,8 @@ fn readme_lists_every_error_code() {
         .filter(|(code, name, _)| !README.contains(&format!("| {code} | `{name}` |")))
         .map(|(code, name, _)| format!("{code} {name}"))
         .collect();
-    assert!(missing.is_empty(), "README.md error table lacks {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "README.md error table lacks {missing:?}"
+    );
 }
