@@ -361,23 +361,8 @@ fn pool_shapes() {
 #[test]
 fn chain_params_are_json() {
     let params = tfchain_consensus::ChainParams {
-        network: "dev".into(),
         genesis_id: BlockId(Hash([1; 32])),
-        block_time: 2,
-        retarget_interval: 10,
-        retarget_window: 20,
-        max_adjust: tfchain_consensus::Ratio { num: 5, den: 4 },
-        future_threshold: 4,
-        stake_modifier_delay: 5,
-        stake_aging: 20,
-        maturity_delay: 5,
-        max_reorg_depth: 100,
-        block_reward: Currency::from_tft(1),
-        min_fee: Currency(10_000_000),
-        min_reservation_blocks: 10,
-        grace_period: 30,
-        grid_split: tfchain_consensus::GridSplit { farmer_percent: 90 },
-        fee_address: None,
+        ..tfchain_consensus::testkit::dev_params()
     };
     let v = to_json(&params);
     assert_eq!(v["genesis_id"], json!(hex64(1)));

@@ -2,7 +2,6 @@
 //! controls, and assemble and sign a block. The node's producer and the simulations use
 //! these; validation never does.
 
-use crate::apply::block_payouts;
 use crate::lottery::{eligible_from, kernel, stake_modifier};
 use crate::params::ChainParams;
 use crate::state::{StakeEntry, StateView};
@@ -75,13 +74,4 @@ pub fn assemble_block(
         signature,
         transactions,
     }
-}
-
-/// The coins a block will create for its producer (for wallets and tests).
-pub fn expected_payouts(
-    params: &ChainParams,
-    reward_address: &Address,
-    fees: tfchain_types::Currency,
-) -> Vec<(tfchain_types::Currency, Address)> {
-    block_payouts(params, reward_address, fees)
 }

@@ -5,7 +5,6 @@ use crate::error::{Side, TxError};
 use crate::fulfillment::{check_fulfillment, check_output_condition, SigCheck, SpendContext};
 use crate::params::ChainParams;
 use crate::state::{CoinEntry, StakeEntry, UtxoView};
-use rayon::prelude::*;
 use std::collections::BTreeSet;
 use tfchain_types::limits::{MAX_ARBITRARY_DATA, MAX_INPUTS, MAX_OUTPUTS, MAX_TX_SIZE};
 use tfchain_types::transaction::TxHashes;
@@ -277,24 +276,6 @@ pub fn verify_pending(sigs: &PendingSigs, tx: &Transaction) -> Result<(), TxErro
         None => Ok(()),
         Some(k) => Err(bad_signature_at(tx, k)),
     }
-}
-
-/// Verifies the signatures of many transactions on all cores; returns the index of the
-/// first transaction (in order) with a bad signature, and which signature.
-pub fn verify_all(pending: &[PendingSigs]) -> Option<(usize, usize)> {
-    let flat: Vec<(usize, usize)> = pending
-        .iter()
-        .enumerate()
-        .flat_map(|(t, p)| (0..p.checks.len()).map(move |k| (t, k)))
-        .collect();
-    flat.par_iter()
-        .with_min_len(16)
-        .position_first(|&(t, k)| {
-            let p = &pending[t];
-            let c = &p.checks[k];
-            !c.public_key.verify(p.sighash.as_bytes(), &c.signature)
-        })
-        .map(|i| flat[i])
 }
 
 /// Verifies every signature carried by the transaction's fulfillments over `sighash`.
