@@ -9,8 +9,11 @@ pub fn init(format: LogFormat, filter: &str) {
         eprintln!("invalid log filter {filter:?} ({e}): using `info`");
         EnvFilter::new("info")
     });
+    use std::io::IsTerminal;
+    // Colours only on a terminal: log files and journald get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
