@@ -25,14 +25,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use tfchain_consensus::apply_block;
 use tfchain_consensus::memory::MemoryState;
-use tfchain_consensus::testkit::{address_of, payment, sign_all, TestChain};
+use tfchain_consensus::testkit::{address_of, payment, spend, TestChain};
 use tfchain_node::blockfile::{BlockReader, BlockWriter};
 use tfchain_node::cli::{ChainArgs, ImportArgs};
 use tfchain_node::store::Store;
-use tfchain_types::{
-    Block, Condition, Currency, Fulfillment, Input, KeySignature, Output, OutputId, SecretKey,
-    Signature, Transaction, TX_VERSION,
-};
+use tfchain_types::{Block, Condition, Currency, Output, OutputId, SecretKey, Transaction};
 
 /// Outputs of each fan-out transaction (the §8 limit).
 const FAN: usize = 256;
@@ -182,23 +179,7 @@ fn build_chain(
             })
             .collect();
         coin_outputs[FAN - 1].value = Currency(entry.value.0 - fee.0 - each.0 * (FAN as u128 - 1));
-        let mut tx = Transaction {
-            version: TX_VERSION,
-            coin_inputs: vec![Input {
-                parent: id,
-                fulfillment: Fulfillment::Signature(KeySignature {
-                    public_key: key.public_key(),
-                    signature: Signature::ZERO,
-                }),
-            }],
-            coin_outputs,
-            blockstake_inputs: vec![],
-            blockstake_outputs: vec![],
-            fee,
-            arbitrary_data: vec![],
-        };
-        sign_all(&mut tx, key, &genesis_id);
-        fan_out.push(tx);
+        fan_out.push(spend(&[id], coin_outputs, key, fee, &genesis_id));
     }
     let mut pool: VecDeque<Spendable> = VecDeque::new();
     for (t, tx) in fan_out.iter().enumerate() {

@@ -225,11 +225,24 @@ pub fn payment(
             condition: Condition::Address(address_of(key)),
         });
     }
+    let parents: Vec<OutputId> = inputs.iter().map(|(id, _)| *id).collect();
+    spend(&parents, coin_outputs, key, fee, genesis_id)
+}
+
+/// A signed transaction spending `inputs` (all single-key outputs of `key`) into
+/// `coin_outputs` with `fee`: the shape every payment, split and fan-out builds on.
+pub fn spend(
+    inputs: &[OutputId],
+    coin_outputs: Vec<Output>,
+    key: &SecretKey,
+    fee: Currency,
+    genesis_id: &BlockId,
+) -> Transaction {
     let mut tx = Transaction {
         version: TX_VERSION,
         coin_inputs: inputs
             .iter()
-            .map(|(id, _)| Input {
+            .map(|id| Input {
                 parent: *id,
                 fulfillment: Fulfillment::Signature(KeySignature {
                     public_key: key.public_key(),

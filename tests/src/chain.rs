@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use tfchain_consensus::produce::{assemble_block, Lottery};
-use tfchain_consensus::testkit::sign_all;
+use tfchain_consensus::testkit::{sign_all, spend};
 use tfchain_consensus::{BlockMeta, ChainParams, StakeEntry};
 use tfchain_genesis::Genesis;
 use tfchain_node::chain::{BlockVerdict, ChainWriter, Origin};
@@ -347,21 +347,5 @@ pub fn split_tx(
             condition: Condition::Address(Address::from_public_key(&key.public_key())),
         });
     }
-    let mut tx = Transaction {
-        version: TX_VERSION,
-        coin_inputs: vec![Input {
-            parent: input.0,
-            fulfillment: Fulfillment::Signature(KeySignature {
-                public_key: key.public_key(),
-                signature: Signature::ZERO,
-            }),
-        }],
-        coin_outputs,
-        blockstake_inputs: vec![],
-        blockstake_outputs: vec![],
-        fee,
-        arbitrary_data: vec![],
-    };
-    sign_all(&mut tx, key, genesis_id);
-    tx
+    spend(&[input.0], coin_outputs, key, fee, genesis_id)
 }
