@@ -34,6 +34,7 @@ pub(crate) fn sample_tx() -> Transaction {
         }],
         fee: Currency(100_000_000),
         arbitrary_data: vec![0xca, 0xfe],
+        grid_ops: vec![],
     }
 }
 

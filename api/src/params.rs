@@ -104,6 +104,7 @@ mod tests {
             blockstake_outputs: vec![],
             fee: Currency(1),
             arbitrary_data: vec![1, 2],
+            grid_ops: vec![],
         };
         let hex_str = hex::encode(tfchain_types::encode(&tx));
         assert_eq!(decode_tx_hex(&hex_str).ok(), Some(tx.clone()));

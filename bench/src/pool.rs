@@ -47,6 +47,7 @@ pub fn run() -> anyhow::Result<()> {
         }],
         fee: Currency::ZERO,
         arbitrary_data: b"tfchain pool benchmark".to_vec(),
+        grid_ops: vec![],
     };
     let alloc_id = allocation.txid();
     let genesis = genesis_block(GENESIS_TIME, allocation);

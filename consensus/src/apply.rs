@@ -3,6 +3,7 @@
 
 use crate::error::{BlockError, TxError};
 use crate::fulfillment::SpendContext;
+use crate::grid::{apply_grid_ops, check_grid_shape, grid_context, Authorization};
 use crate::header::{check_header, Signatures};
 use crate::overlay::Overlay;
 use crate::params::ChainParams;
@@ -12,9 +13,12 @@ use crate::target::{
 };
 use crate::transfer::{check_shape, check_spends, verify_signatures};
 use rayon::prelude::*;
+use tfchain_contracts::{process_expiries, EmptyGrid, GridOverlay, Ledger};
 use tfchain_types::limits::MAX_BLOCK_SIZE;
 use tfchain_types::transaction::TxHashes;
-use tfchain_types::{Address, Block, Condition, Currency, Hash, OutputId, Timestamp, Transaction};
+use tfchain_types::{
+    Address, Block, Condition, Currency, GridEvent, Hash, OutputId, Timestamp, Transaction,
+};
 
 /// Validates `block` as the child of `state`'s tip and returns what it changes (§5.7, §6).
 /// `now` is the node's clock (§5.7.2), the only input not in the chain.
@@ -70,25 +74,54 @@ pub fn apply_block_with(
         timestamp: header.timestamp,
     };
     let mut overlay = Overlay::new(state);
+    let mut events = Vec::new();
+    let mut grid_payouts = Vec::new();
+
+    // §7.4: the reservations indexed at this height, before the transactions.
+    let mut ledger = Ledger::new(state);
+    process_expiries(&mut ledger, &grid_context(params, header.height))
+        .map_err(BlockError::GridExpiry)?;
+    events.extend(
+        ledger
+            .events
+            .drain(..)
+            .map(|kind| GridEvent { txid: None, kind }),
+    );
+    grid_payouts.append(&mut ledger.payouts);
+    overlay.apply_grid(ledger.state.into_writes());
+
     let mut fees = Currency::ZERO;
     for (index, (tx, (h, _, checked))) in block.transactions.iter().zip(prepared).enumerate() {
         // The signatures were verified above; check_spends checks who may sign.
-        let (effect, _) = checked
-            .and_then(|()| check_spends(&overlay, tx, &h, &ctx))
+        let (mut effect, _) = checked
+            .and_then(|()| check_spends(&overlay, tx, &h, params, &ctx))
             .map_err(|source| BlockError::Tx { index, source })?;
         fees = fees.checked_add(effect.fee).ok_or(BlockError::Overflow)?;
+        let txid = Some(h.txid);
+        events.extend(
+            effect
+                .grid
+                .events
+                .drain(..)
+                .map(|kind| GridEvent { txid, kind }),
+        );
+        grid_payouts.append(&mut effect.grid.payouts);
         overlay.apply(effect);
     }
 
+    // §4.2, §5.5: the reward, the fees, then the grid's refunds and claims, numbered in order.
     let id = header.id();
     let mature_at = params.payout_mature_at(header.height);
-    let payouts = block_payouts(params, &header.reward_address, fees);
-    for (i, (value, address)) in payouts.into_iter().enumerate() {
+    let payouts = block_payouts(params, &header.reward_address, fees)
+        .into_iter()
+        .map(|(value, address)| (value, Condition::Address(address)))
+        .chain(grid_payouts.into_iter().map(|p| (p.value, p.condition)));
+    for (i, (value, condition)) in payouts.enumerate() {
         overlay.create_coin(
             OutputId::for_payout(&id, i as u64),
             CoinEntry {
                 value,
-                condition: Condition::Address(address),
+                condition,
                 height: header.height,
                 mature_at,
             },
@@ -121,6 +154,7 @@ pub fn apply_block_with(
         diff: overlay.into_diff(),
         meta,
         fees,
+        events,
     })
 }
 
@@ -158,6 +192,8 @@ pub enum GenesisError {
     Condition(#[from] crate::error::OutputConditionError),
     #[error("tx_root does not match the genesis transaction")]
     TxRoot,
+    #[error("genesis grid operation: {0}")]
+    Grid(TxError),
 }
 
 /// Builds the genesis state with the same diff machinery as every block (§11).
@@ -216,6 +252,35 @@ pub fn apply_genesis(block: &Block, params: &ChainParams) -> Result<BlockOutcome
     if total_stake == 0 {
         return Err(GenesisError::NoStake);
     }
+    // Initial farms and nodes (§11), applied by the same contract code as every block.
+    check_grid_shape(tx).map_err(GenesisError::Grid)?;
+    let ctx = SpendContext {
+        height: 0,
+        timestamp: h.timestamp,
+    };
+    let grid = apply_grid_ops(
+        &EmptyGrid,
+        tx,
+        &ctx,
+        params,
+        Authorization::Skip,
+        &mut Vec::new(),
+    )
+    .map_err(GenesisError::Grid)?;
+    if !grid.payouts.is_empty() || grid.writes.0.values().any(Option::is_none) {
+        return Err(GenesisError::Shape);
+    }
+    let mut grid_state = GridOverlay::new(&EmptyGrid);
+    grid_state.extend(grid.writes);
+    diff.grid = grid_state.into_changes();
+    let events = grid
+        .events
+        .into_iter()
+        .map(|kind| GridEvent {
+            txid: Some(txid),
+            kind,
+        })
+        .collect();
     diff.coins_created.sort_by_key(|e| e.0);
     diff.stakes_created.sort_by_key(|e| e.0);
     Ok(BlockOutcome {
@@ -228,6 +293,7 @@ pub fn apply_genesis(block: &Block, params: &ChainParams) -> Result<BlockOutcome
             total_work: Work::ZERO,
         },
         fees: Currency::ZERO,
+        events,
     })
 }
 

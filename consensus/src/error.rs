@@ -1,5 +1,6 @@
 //! Consensus errors: one variant per rule of PROTOCOL.md §3, §4.3 and §5.7.
 
+use tfchain_contracts::GridError;
 use tfchain_types::{BlockId, Currency, Height, OutputId, Timestamp};
 
 /// Which list an input or output belongs to.
@@ -114,12 +115,42 @@ pub enum TxError {
         index: usize,
         source: OutputConditionError,
     },
-    #[error("coin inputs ({inputs}) do not equal coin outputs plus fee ({spent})")]
+    #[error(
+        "coin inputs ({inputs}) do not equal coin outputs plus fee plus grid deposits ({spent})"
+    )]
     CoinImbalance { inputs: Currency, spent: Currency },
     #[error("blockstake inputs ({inputs}) do not equal blockstake outputs ({outputs})")]
     StakeImbalance { inputs: u64, outputs: u64 },
     #[error("fee {fee} is below the minimum {min}")]
     FeeBelowMinimum { fee: Currency, min: Currency },
+    #[error("{count} grid operations exceed the limit of {max}")]
+    TooManyGridOps { count: usize, max: usize },
+    #[error("grid op {index} ({op}): {source}")]
+    GridShape {
+        index: usize,
+        op: &'static str,
+        source: GridError,
+    },
+    #[error("grid op {index} ({op}): owner condition: {source}")]
+    GridOwnerCondition {
+        index: usize,
+        op: &'static str,
+        source: OutputConditionError,
+    },
+    #[error("grid op {index} ({op}): not authorised by the owner: {source}")]
+    GridAuth {
+        index: usize,
+        op: &'static str,
+        source: ConditionError,
+    },
+    #[error("grid op {index} (register_node): node_sig does not verify against node_key")]
+    BadNodeSignature { index: usize },
+    #[error("grid op {index} ({op}): {source}")]
+    Grid {
+        index: usize,
+        op: &'static str,
+        source: GridError,
+    },
     #[error("amounts overflow")]
     Overflow,
 }
@@ -178,6 +209,8 @@ pub enum BlockError {
     RewardAddressInvalid,
     #[error("transaction {index}: {source}")]
     Tx { index: usize, source: TxError },
+    #[error("processing the reservations that expire at this height failed: {0}")]
+    GridExpiry(GridError),
     #[error("block rewards overflow")]
     Overflow,
 }
@@ -204,6 +237,7 @@ impl BlockError {
             | BlockError::TxRootMismatch
             | BlockError::RewardAddressInvalid
             | BlockError::Tx { .. }
+            | BlockError::GridExpiry(_)
             | BlockError::Overflow => true,
         }
     }
@@ -215,8 +249,11 @@ impl TxError {
     /// maturity or lock that time will pass) are not the sender's fault.
     pub fn is_sender_fault(&self) -> bool {
         match self {
-            TxError::MissingInput { .. } | TxError::ImmatureInput { .. } => false,
-            TxError::Fulfillment { source, .. } => !matches!(
+            // The grid state moves on: a reservation may not exist yet, or capacity may free.
+            TxError::MissingInput { .. } | TxError::ImmatureInput { .. } | TxError::Grid { .. } => {
+                false
+            }
+            TxError::Fulfillment { source, .. } | TxError::GridAuth { source, .. } => !matches!(
                 source,
                 ConditionError::TimeLocked { .. } | ConditionError::SwapNotExpired { .. }
             ),
@@ -232,6 +269,10 @@ impl TxError {
             | TxError::CoinImbalance { .. }
             | TxError::StakeImbalance { .. }
             | TxError::FeeBelowMinimum { .. }
+            | TxError::TooManyGridOps { .. }
+            | TxError::GridShape { .. }
+            | TxError::GridOwnerCondition { .. }
+            | TxError::BadNodeSignature { .. }
             | TxError::Overflow => true,
         }
     }

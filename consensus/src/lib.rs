@@ -14,6 +14,7 @@ pub mod equivocation;
 pub mod error;
 pub mod fork;
 pub mod fulfillment;
+pub mod grid;
 pub mod header;
 pub mod lottery;
 pub mod memory;
@@ -30,6 +31,7 @@ pub use apply::{
 };
 pub use error::{BlockError, ConditionError, OutputConditionError, Side, TxError};
 pub use fulfillment::SpendContext;
+pub use grid::{grid_context, GridTxEffect};
 pub use header::{check_header, Signatures};
 pub use params::{ChainParams, GridSplit, ParamsError, Ratio};
 pub use state::{BlockDiff, BlockMeta, BlockOutcome, CoinEntry, StakeEntry, StateView, UtxoView};

@@ -9,6 +9,7 @@ use crate::state::{
     BlockDiff, BlockMeta, BlockOutcome, CoinEntry, StakeEntry, StateView, UtxoView,
 };
 use std::collections::BTreeMap;
+use tfchain_contracts::{GridKey, GridValue, GridView, MemoryGrid};
 use tfchain_types::{Block, Currency, OutputId, Timestamp};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub struct MemoryState {
     pub chain: Vec<BlockMeta>,
     /// Undo data of every block but genesis (index = height - 1).
     pub diffs: Vec<BlockDiff>,
+    /// The capacity market's records (§7).
+    pub grid: MemoryGrid,
 }
 
 impl MemoryState {
@@ -30,6 +33,7 @@ impl MemoryState {
             stakes: BTreeMap::new(),
             chain: Vec::new(),
             diffs: Vec::new(),
+            grid: MemoryGrid::default(),
         };
         s.apply_diff(&outcome.diff);
         s.chain.push(outcome.meta);
@@ -75,6 +79,7 @@ impl MemoryState {
         for (id, e) in &diff.stakes_spent {
             self.stakes.insert(*id, e.clone());
         }
+        self.grid.undo(&diff.grid);
         self.chain.pop();
         true
     }
@@ -92,9 +97,22 @@ impl MemoryState {
         for (id, e) in &diff.stakes_created {
             self.stakes.insert(*id, e.clone());
         }
+        self.grid.apply(&diff.grid);
     }
 
-    /// Σ of unspent coins (the left side of the §6 invariant without grid terms).
+    /// Σ escrow of all reservations plus Σ unclaimed node earnings: the grid's terms of
+    /// the §6 supply invariant.
+    pub fn grid_held(&self) -> Currency {
+        let held = self.grid.0.values().fold(0u128, |acc, v| match v {
+            GridValue::Reservation(r) => acc.saturating_add(r.escrow.0),
+            GridValue::Node(n) => acc.saturating_add(n.earnings.0),
+            _ => acc,
+        });
+        Currency(held)
+    }
+
+    /// Σ of unspent coins (the left side of the §6 invariant without grid terms, see
+    /// [`MemoryState::grid_held`]).
     pub fn total_coins(&self) -> Currency {
         Currency(
             self.coins
@@ -135,5 +153,14 @@ impl StateView for MemoryState {
             .ok()
             .and_then(|h| self.chain.get(h))
             .cloned()
+    }
+}
+
+impl GridView for MemoryState {
+    fn grid_get(&self, key: &GridKey) -> Option<GridValue> {
+        self.grid.grid_get(key)
+    }
+    fn grid_range(&self, from: &GridKey, to: &GridKey) -> Vec<GridKey> {
+        self.grid.grid_range(from, to)
     }
 }

@@ -75,3 +75,63 @@ pub fn assemble_block(
         transactions,
     }
 }
+
+/// Drops from a block template the transactions whose grid ops fail when applied in
+/// order on the view's tip at `ctx` (the pool checks each against the tip alone, so two
+/// pooled ops can conflict: two cancels of one reservation, two reserves of the last
+/// capacity), and every later transaction that spends an output of a dropped one.
+/// Transactions without grid ops cost one lookup each.
+pub fn drop_grid_conflicts(
+    view: &impl StateView,
+    params: &ChainParams,
+    ctx: &crate::SpendContext,
+    transactions: Vec<Transaction>,
+) -> Vec<Transaction> {
+    use crate::grid::{apply_grid_ops, grid_context, Authorization};
+    use std::collections::BTreeSet;
+    use tfchain_contracts::{process_expiries, Ledger};
+    if transactions.iter().all(|tx| tx.grid_ops.is_empty()) {
+        return transactions;
+    }
+    let mut ledger = Ledger::new(view);
+    if process_expiries(&mut ledger, &grid_context(params, ctx.height)).is_err() {
+        // The block would be invalid whatever it holds; let validation report it.
+        return transactions;
+    }
+    let mut dropped: BTreeSet<OutputId> = BTreeSet::new();
+    let mut kept = Vec::with_capacity(transactions.len());
+    for tx in transactions {
+        let orphaned = tx
+            .coin_inputs
+            .iter()
+            .chain(&tx.blockstake_inputs)
+            .any(|i| dropped.contains(&i.parent));
+        let fits = !orphaned
+            && (tx.grid_ops.is_empty()
+                || match apply_grid_ops(
+                    &ledger,
+                    &tx,
+                    ctx,
+                    params,
+                    Authorization::Skip,
+                    &mut Vec::new(),
+                ) {
+                    Ok(effect) => {
+                        ledger.state.extend(effect.writes);
+                        true
+                    }
+                    Err(_) => false,
+                });
+        if fits {
+            kept.push(tx);
+        } else {
+            let txid = tx.txid();
+            dropped
+                .extend((0..tx.coin_outputs.len()).map(|i| Transaction::coin_output_id(&txid, i)));
+            dropped.extend(
+                (0..tx.blockstake_outputs.len()).map(|i| Transaction::stake_output_id(&txid, i)),
+            );
+        }
+    }
+    kept
+}

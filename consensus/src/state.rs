@@ -4,7 +4,10 @@
 
 use crate::target::{Target, Work};
 use serde::{Deserialize, Serialize};
-use tfchain_types::{BlockId, BlockStakes, Condition, Currency, Height, OutputId, Timestamp};
+use tfchain_contracts::{GridChange, GridView};
+use tfchain_types::{
+    BlockId, BlockStakes, Condition, Currency, GridEvent, Height, OutputId, Timestamp,
+};
 
 /// An unspent coin output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,8 +48,8 @@ pub trait UtxoView {
     fn stake(&self, id: &OutputId) -> Option<StakeEntry>;
 }
 
-/// Read access to the state at the tip a block is applied to.
-pub trait StateView: UtxoView {
+/// Read access to the state at the tip a block is applied to: outputs and the grid (§7).
+pub trait StateView: UtxoView + GridView {
     /// The tip of the chain.
     fn tip(&self) -> BlockMeta;
     /// The block at `height` on the tip's chain (`height <= tip.height`).
@@ -61,6 +64,8 @@ pub struct BlockDiff {
     pub coins_spent: Vec<(OutputId, CoinEntry)>,
     pub stakes_created: Vec<(OutputId, StakeEntry)>,
     pub stakes_spent: Vec<(OutputId, StakeEntry)>,
+    /// Grid records changed (§7), in key order; undo restores each `before`.
+    pub grid: Vec<GridChange>,
 }
 
 impl BlockDiff {
@@ -84,4 +89,6 @@ pub struct BlockOutcome {
     pub meta: BlockMeta,
     /// Sum of the fees of its transactions.
     pub fees: Currency,
+    /// The grid events of the block, in order (§7.5).
+    pub events: Vec<GridEvent>,
 }

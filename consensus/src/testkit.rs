@@ -95,6 +95,7 @@ impl TestChain {
                 .collect(),
             fee: Currency::ZERO,
             arbitrary_data: b"tfchain test network".to_vec(),
+            grid_ops: vec![],
         };
         let genesis = genesis_block(GENESIS_TIME, allocation);
         params.genesis_id = genesis.id();
@@ -255,6 +256,7 @@ pub fn spend(
         blockstake_outputs: vec![],
         fee,
         arbitrary_data: vec![],
+        grid_ops: vec![],
     };
     sign_all(&mut tx, key, genesis_id);
     tx

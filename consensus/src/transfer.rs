@@ -3,9 +3,14 @@
 
 use crate::error::{Side, TxError};
 use crate::fulfillment::{check_fulfillment, check_output_condition, SigCheck, SpendContext};
+use crate::grid::{
+    apply_grid_ops, bad_grid_signature_at, check_grid_shape, fulfillment_signatures_verify,
+    verify_grid_signatures, Authorization, GridTxEffect,
+};
 use crate::params::ChainParams;
 use crate::state::{CoinEntry, StakeEntry, UtxoView};
 use std::collections::BTreeSet;
+use tfchain_contracts::GridView;
 use tfchain_types::limits::{MAX_ARBITRARY_DATA, MAX_INPUTS, MAX_OUTPUTS, MAX_TX_SIZE};
 use tfchain_types::transaction::TxHashes;
 use tfchain_types::{Currency, Hash, OutputId, Transaction, TX_VERSION};
@@ -18,6 +23,8 @@ pub struct TxEffect {
     pub stakes_spent: Vec<(OutputId, StakeEntry)>,
     pub stakes_created: Vec<(OutputId, StakeEntry)>,
     pub fee: Currency,
+    /// What the grid ops change (§7).
+    pub grid: GridTxEffect,
 }
 
 /// Signatures a transaction needs, all over one sighash.
@@ -116,28 +123,29 @@ pub fn check_shape(tx: &Transaction, params: &ChainParams) -> Result<(), TxError
             source,
         })?;
     }
-    Ok(())
+    check_grid_shape(tx)
 }
 
 /// Checks every rule of §4.3 against `view` except signature verification; returns the
 /// effect and the signatures still to verify.
 pub fn check_transaction(
-    view: &impl UtxoView,
+    view: &(impl UtxoView + GridView),
     tx: &Transaction,
     hashes: &TxHashes,
     params: &ChainParams,
     ctx: &SpendContext,
 ) -> Result<(TxEffect, PendingSigs), TxError> {
     check_shape(tx, params)?;
-    check_spends(view, tx, hashes, ctx)
+    check_spends(view, tx, hashes, params, ctx)
 }
 
-/// The state-dependent rules of §4.3 (inputs, fulfillments, balance) for a transaction
-/// whose shape [`check_shape`] has already accepted.
+/// The state-dependent rules of §4.3 (inputs, fulfillments, balance, grid ops) for a
+/// transaction whose shape [`check_shape`] has already accepted.
 pub fn check_spends(
-    view: &impl UtxoView,
+    view: &(impl UtxoView + GridView),
     tx: &Transaction,
     hashes: &TxHashes,
+    params: &ChainParams,
     ctx: &SpendContext,
 ) -> Result<(TxEffect, PendingSigs), TxError> {
     let mut sigs = PendingSigs {
@@ -192,6 +200,7 @@ pub fn check_spends(
 
     let coin_out = Currency::checked_sum(tx.coin_outputs.iter().map(|o| o.value))
         .and_then(|s| s.checked_add(tx.fee))
+        .and_then(|s| s.checked_add(tx.grid_deposits()?))
         .ok_or(TxError::Overflow)?;
     if coin_out.0 != coin_in {
         return Err(TxError::CoinImbalance {
@@ -233,6 +242,14 @@ pub fn check_spends(
             },
         ));
     }
+    effect.grid = apply_grid_ops(
+        view,
+        tx,
+        ctx,
+        params,
+        Authorization::Required,
+        &mut sigs.checks,
+    )?;
     Ok((effect, sigs))
 }
 
@@ -259,7 +276,7 @@ fn missing(view: &impl UtxoView, side: Side, index: usize, parent: OutputId) -> 
 
 /// Full validity of one transaction (§4.3), signatures included: what the pool admits.
 pub fn validate_transaction(
-    view: &impl UtxoView,
+    view: &(impl UtxoView + GridView),
     tx: &Transaction,
     params: &ChainParams,
     ctx: &SpendContext,
@@ -282,7 +299,6 @@ pub fn verify_pending(sigs: &PendingSigs, tx: &Transaction) -> Result<(), TxErro
 /// Needs no state: which keys *may* sign is checked by [`check_spends`], so a block can
 /// run this for all its transactions in parallel with hashing.
 pub fn verify_signatures(tx: &Transaction, sighash: &Hash) -> Result<(), TxError> {
-    use tfchain_types::Fulfillment;
     let msg = sighash.as_bytes();
     let inputs = tx
         .coin_inputs
@@ -296,22 +312,7 @@ pub fn verify_signatures(tx: &Transaction, sighash: &Hash) -> Result<(), TxError
                 .map(|(i, input)| (Side::BlockStake, i, input)),
         );
     for (side, index, input) in inputs {
-        let ok = match &input.fulfillment {
-            Fulfillment::Signature(ks) => ks.public_key.verify(msg, &ks.signature),
-            Fulfillment::MultiSignature(list) => list
-                .iter()
-                .all(|ks| ks.public_key.verify(msg, &ks.signature)),
-            Fulfillment::Claim {
-                public_key,
-                signature,
-                ..
-            }
-            | Fulfillment::Refund {
-                public_key,
-                signature,
-            } => public_key.verify(msg, signature),
-        };
-        if !ok {
+        if !fulfillment_signatures_verify(&input.fulfillment, msg) {
             return Err(TxError::Fulfillment {
                 side,
                 index,
@@ -319,7 +320,7 @@ pub fn verify_signatures(tx: &Transaction, sighash: &Hash) -> Result<(), TxError
             });
         }
     }
-    Ok(())
+    verify_grid_signatures(tx, sighash)
 }
 
 /// The input whose fulfillment holds the `k`-th pending signature, as a TxError.
@@ -350,6 +351,9 @@ pub fn bad_signature_at(tx: &Transaction, k: usize) -> TxError {
                 source: crate::error::ConditionError::BadSignature,
             };
         }
+    }
+    if let Some(e) = bad_grid_signature_at(tx, k - seen) {
+        return e;
     }
     TxError::Fulfillment {
         side: Side::Coin,

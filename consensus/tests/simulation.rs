@@ -59,6 +59,7 @@ fn tx(inputs: Vec<Input>, outputs: Vec<Output>) -> Transaction {
         blockstake_outputs: vec![],
         fee: FEE,
         arbitrary_data: vec![],
+        grid_ops: vec![],
     }
 }
 

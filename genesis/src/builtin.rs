@@ -12,8 +12,9 @@ use tfchain_types::{hash::blake2b, Currency, Seed};
 
 /// The well-known wallet of the `dev` network: the 24-word BIP-39 mnemonic of the seed
 /// `BLAKE2b-256("tfchain dev network")` (PROTOCOL.md §10). Its key 0 holds every
-/// blockstake of `dev` (so a dev node with it produces every block) and keys 0–9 each hold
-/// [`DEV_COINS_EACH`]. Never use it for anything of value.
+/// blockstake of `dev` (so a dev node with it produces every block), keys 0–9 each hold
+/// [`DEV_COINS_EACH`], key 9 is the fee address, key 1 owns the farm `devfarm` and keys 100
+/// and 101 are its two nodes. Never use it for anything of value.
 pub const DEV_MNEMONIC: &str = "chair pyramid cube dress slam recycle isolate melt tone holiday \
 pupil poet pigeon uncover duty figure copy badge member uphold fade move return pool";
 
@@ -26,6 +27,14 @@ pub const DEV_VALIDATOR_STAKE: u64 = 1_000;
 pub const DEV_FUNDED_KEYS: u64 = 10;
 /// Genesis coins of each funded dev key.
 pub const DEV_COINS_EACH: Currency = Currency::from_tft(1_000_000);
+/// The key of [`DEV_MNEMONIC`] that is the `dev` fee address: it receives block fees and
+/// the network's share of claimed grid earnings (PROTOCOL.md §5.5, §7.4).
+pub const DEV_FEE_KEY: u64 = 9;
+/// The key of [`DEV_MNEMONIC`] that owns the dev farm `devfarm` (farm 1) and receives its
+/// payouts.
+pub const DEV_FARM_OWNER_KEY: u64 = 1;
+/// The keys of [`DEV_MNEMONIC`] that are the node keys of the dev farm's nodes 1 and 2.
+pub const DEV_NODE_KEYS: [u64; 2] = [100, 101];
 
 /// The demonstration wallet of the built-in `testnet`: the mnemonic of
 /// `BLAKE2b-256("tfchain testnet v1")`. Keys 0–2 are its validators with

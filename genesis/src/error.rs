@@ -30,6 +30,8 @@ pub enum GenesisError {
         count: usize,
         max: usize,
     },
+    #[error("{count} initial farms and nodes exceed the limit of {max} grid operations per transaction (PROTOCOL.md §8)")]
+    TooManyGridOps { count: usize, max: usize },
     #[error("the genesis {what} is {size} bytes, the limit is {max} (PROTOCOL.md §8)")]
     TooLarge {
         what: &'static str,

@@ -8,13 +8,11 @@
 use serde::{Deserialize, Serialize};
 use tfchain_consensus::{ChainParams, GridSplit, Ratio};
 use tfchain_types::{
-    Address, BlockId, BlockStakes, Condition, Currency, Output, StakeOutput, Timestamp,
+    Address, BlockId, BlockStakes, Condition, Currency, FarmName, Fulfillment, GridOp, Output,
+    Price, PublicKey, Resources, Signature, StakeOutput, Timestamp,
 };
 
 /// A genesis file as written on disk. [`crate::Genesis::new`] validates it.
-///
-/// Initial farms of the capacity market (§7, §11) are not a field yet: they arrive with the
-/// grid types, and until then a file that has them is refused as having an unknown field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisFile {
@@ -33,6 +31,62 @@ pub struct GenesisFile {
     /// The initial blockstake outputs, in order. At least one is needed: without
     /// blockstakes nobody can ever produce a block.
     pub blockstake_outputs: Vec<StakeAllocation>,
+    /// Initial farms of the capacity market with their nodes (§7, §11); they get ids
+    /// 1, 2, … in this order, and their nodes ids 1, 2, … in order of appearance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub farms: Vec<FarmAllocation>,
+}
+
+/// An initial farm. The genesis is trusted like its allocations, so no owner signature
+/// is needed (none could exist before the genesis ID).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FarmAllocation {
+    /// 1 to 64 of `[a-z0-9_-]`.
+    pub name: FarmName,
+    /// Who may register, update, remove and claim for the farm's nodes.
+    pub owner: Condition,
+    /// Receives the farmer's share of claimed earnings (a 0x01 address).
+    pub payout: Address,
+    #[serde(default)]
+    pub nodes: Vec<NodeAllocation>,
+}
+
+/// An initial node of a farm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeAllocation {
+    /// The node's own key (hex): what its daemon signs with.
+    pub node_key: PublicKey,
+    /// `{"cru": .., "mru": .., "sru": .., "hru": .., "ipv4": ..}`.
+    pub capacity: Resources,
+    /// Base units per block per unit of each resource, as decimal strings.
+    pub price: Price,
+}
+
+impl GenesisFile {
+    /// The grid ops of the genesis transaction: each farm, then its nodes.
+    pub fn grid_ops(&self) -> Vec<GridOp> {
+        let mut ops = Vec::new();
+        for (i, farm) in self.farms.iter().enumerate() {
+            ops.push(GridOp::RegisterFarm {
+                name: farm.name.clone(),
+                owner: farm.owner.clone(),
+                payout: farm.payout,
+            });
+            for node in &farm.nodes {
+                ops.push(GridOp::RegisterNode {
+                    farm: (i + 1) as u32,
+                    node_key: node.node_key,
+                    capacity: node.capacity,
+                    price: node.price,
+                    farm_auth: Fulfillment::MultiSignature(Vec::new()),
+                    node_sig: Signature::ZERO,
+                });
+            }
+        }
+        ops
+    }
 }
 
 /// An initial coin output.

@@ -6,7 +6,7 @@ use crate::format::GenesisFile;
 use std::path::Path;
 use tfchain_consensus::{apply_genesis, genesis_block, BlockOutcome, ChainParams};
 use tfchain_types::hash::{tagged_hash, Hash};
-use tfchain_types::limits::{MAX_OUTPUTS, MAX_TX_SIZE};
+use tfchain_types::limits::{MAX_GRID_OPS, MAX_OUTPUTS, MAX_TX_SIZE};
 use tfchain_types::{Block, BlockId, BlockStakes, Currency, Timestamp, Transaction, TX_VERSION};
 
 /// Domain tag of the parameter commitment carried by the genesis transaction.
@@ -43,6 +43,13 @@ impl Genesis {
                     max: MAX_OUTPUTS,
                 });
             }
+        }
+        let ops = file.grid_ops().len();
+        if ops > MAX_GRID_OPS {
+            return Err(GenesisError::TooManyGridOps {
+                count: ops,
+                max: MAX_GRID_OPS,
+            });
         }
         let allocation = allocation_transaction(&file, &params);
         let size = allocation.encoded_len();
@@ -160,6 +167,7 @@ fn allocation_transaction(file: &GenesisFile, params: &ChainParams) -> Transacti
         blockstake_outputs: file.blockstake_outputs.iter().map(Into::into).collect(),
         fee: Currency::ZERO,
         arbitrary_data: params_commitment(params).0.to_vec(),
+        grid_ops: file.grid_ops(),
     }
 }
 

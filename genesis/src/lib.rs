@@ -13,7 +13,7 @@
 //! # The genesis ID commits to the parameters
 //!
 //! The genesis block (§11) holds one transaction with no inputs and no fee whose outputs
-//! are the allocations. Its `arbitrary_data` is the 32-byte
+//! are the allocations, and whose grid ops register the initial farms and nodes (§7). Its `arbitrary_data` is the 32-byte
 //! `H("tfchain/params/" ‖ encode(ChainParams with genesis_id = 0))` ([`params_commitment`]),
 //! which covers the network name, every §9 parameter and the fee address. So the genesis ID
 //! — bound into every signature hash (§4.2) and gossip topic (§12) — differs between two
@@ -27,9 +27,12 @@ pub mod genesis;
 pub mod new_network;
 
 pub use builtin::{
-    builtin, builtin_json, dev_seed, testnet_seed, BUILTIN_NETWORKS, DEV_MNEMONIC, TESTNET_MNEMONIC,
+    builtin, builtin_json, dev_seed, testnet_seed, BUILTIN_NETWORKS, DEV_FARM_OWNER_KEY,
+    DEV_FEE_KEY, DEV_MNEMONIC, DEV_NODE_KEYS, TESTNET_MNEMONIC,
 };
 pub use error::GenesisError;
-pub use format::{CoinAllocation, GenesisFile, NetworkParams, StakeAllocation};
+pub use format::{
+    CoinAllocation, FarmAllocation, GenesisFile, NetworkParams, NodeAllocation, StakeAllocation,
+};
 pub use genesis::{params_commitment, Genesis, PARAMS_TAG};
 pub use new_network::{new_network, ValidatorKeys};

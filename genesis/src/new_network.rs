@@ -74,6 +74,7 @@ pub fn new_network(
                 condition: Condition::Address(k.address),
             })
             .collect(),
+        farms: vec![],
     };
     Ok((Genesis::new(file)?, keys))
 }

@@ -11,15 +11,15 @@ use tfchain_genesis::builtin::{
 };
 use tfchain_genesis::{
     builtin, builtin_json, dev_seed, params_commitment, testnet_seed, Genesis, BUILTIN_NETWORKS,
-    DEV_MNEMONIC, TESTNET_MNEMONIC,
+    DEV_FARM_OWNER_KEY, DEV_FEE_KEY, DEV_MNEMONIC, DEV_NODE_KEYS, TESTNET_MNEMONIC,
 };
 use tfchain_types::hash::blake2b;
 use tfchain_types::{Address, BlockId, Condition, Currency, OutputId, Seed};
 
 /// Pinned so that any change to the genesis format, the encoding or the parameters fails
 /// loudly. Changing one of these starts a new network: do it on purpose only.
-const DEV_GENESIS_ID: &str = "bfec717922f8474df2b85ea02f165a7010c1edb28059b3e9e2cd210d331aef6e";
-const TESTNET_GENESIS_ID: &str = "9cb6e29684d0c5e1cd23bbe513f5daa0133a9e2e60070a485d09e86f3393f0da";
+const DEV_GENESIS_ID: &str = "955b5d57bc456c3c471f859d3a1ce3f7f2dc2085449f5178f2991154585d4345";
+const TESTNET_GENESIS_ID: &str = "cb7576aeddb433f7499cbd9d337de500f6facc60c890d45e557cd8f550944323";
 
 fn address(seed: &Seed, index: u64) -> Address {
     Address::from_public_key(&seed.derive_key(index).public_key())
@@ -111,7 +111,42 @@ fn dev_allocations_are_the_dev_mnemonic_keys() {
         .map(|o| (o.value, o.condition.clone()))
         .collect();
     assert_eq!(actual, expected);
-    assert_eq!(file.fee_address, None);
+    assert_eq!(file.fee_address, Some(address(&seed, DEV_FEE_KEY)));
+}
+
+/// The dev genesis registers farm 1 (`devfarm`, owned by dev key 1) with nodes 1 and 2
+/// (node keys 100 and 101), Up and unused, through the same contract code as any block.
+#[test]
+fn dev_genesis_registers_the_dev_farm_and_two_nodes() {
+    use tfchain_contracts::GridReads;
+    use tfchain_types::NodeState;
+    let seed = dev_seed();
+    let g = dev();
+    let state = MemoryState::from_genesis(&g.block(), &g.params()).expect("dev builds");
+    let farm = state.farm(1).expect("farm 1 exists");
+    assert_eq!(farm.name.as_str(), "devfarm");
+    assert_eq!(
+        farm.owner,
+        Condition::Address(address(&seed, DEV_FARM_OWNER_KEY))
+    );
+    assert_eq!(farm.payout, address(&seed, DEV_FARM_OWNER_KEY));
+    for (i, key) in DEV_NODE_KEYS.iter().enumerate() {
+        let node = state.node(i as u32 + 1).expect("dev nodes exist");
+        assert_eq!(node.farm, 1);
+        assert_eq!(node.node_key, seed.derive_key(*key).public_key());
+        assert_eq!(node.state, NodeState::Up);
+        assert!(node.used.is_zero() && !node.capacity.is_zero());
+        assert!(node
+            .price
+            .rate(&node.capacity)
+            .is_some_and(|r| !r.is_zero()));
+    }
+    assert!(state.node(3).is_none() && state.farm(2).is_none());
+    assert_eq!(
+        g.outcome().events.len(),
+        3,
+        "one farm and two nodes registered"
+    );
 }
 
 #[test]
@@ -158,6 +193,7 @@ fn parameters_follow_the_protocol_table() {
     let mut dev_expected = dev_params();
     dev_expected.network = "dev".into();
     dev_expected.genesis_id = dev().genesis_id();
+    dev_expected.fee_address = Some(address(&dev_seed(), DEV_FEE_KEY));
     assert_eq!(dev().params(), dev_expected);
 
     let testnet_expected = ChainParams {

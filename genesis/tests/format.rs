@@ -65,10 +65,49 @@ fn unknown_fields_are_rejected_everywhere() {
             "{msg}"
         );
     }
-    // Farms arrive with the grid types; until then they are an unknown field too.
+    // Inside farms and nodes too.
     let mut v = dev_value();
-    v["farms"] = serde_json::json!([]);
-    assert!(json_msg(&parse(&v).expect_err("no farms yet")).contains("farms"));
+    v["farms"][0]["nodes"][0]["colour"] = "blue".into();
+    let err = parse(&v).expect_err("an unknown node field is an error");
+    let msg = json_msg(&err);
+    assert!(
+        msg.contains("unknown field") && msg.contains("colour"),
+        "{msg}"
+    );
+}
+
+/// Farms are optional; an invalid farm (a bad name, a node of zero capacity, a node key
+/// used twice) is refused by the same rules as a grid op in a block.
+#[test]
+fn initial_farms_are_optional_and_checked() {
+    let dev = builtin("dev").expect("built in");
+    let mut v = dev_value();
+    v.as_object_mut().expect("an object").remove("farms");
+    let bare = parse(&v).expect("farms may be omitted");
+    assert_ne!(
+        bare.genesis_id(),
+        dev.genesis_id(),
+        "the farms are in the genesis ID"
+    );
+    assert!(bare.outcome().events.is_empty());
+
+    let bad: [Edit; 3] = [
+        |v| v["farms"][0]["name"] = "Dev Farm".into(),
+        |v| {
+            v["farms"][0]["nodes"][0]["capacity"] =
+                serde_json::json!({"cru": 0, "mru": 0, "sru": 0, "hru": 0, "ipv4": 0})
+        },
+        |v| v["farms"][0]["nodes"][1]["node_key"] = v["farms"][0]["nodes"][0]["node_key"].clone(),
+    ];
+    for edit in bad {
+        let mut v = dev_value();
+        edit(&mut v);
+        assert!(
+            matches!(parse(&v), Err(GenesisError::Build(_))),
+            "{:?}",
+            parse(&v)
+        );
+    }
 }
 
 #[test]
@@ -208,9 +247,13 @@ fn fee_address_is_optional_and_changes_the_id() {
     let dev = builtin("dev").expect("built in");
     let mut v = dev_value();
     v.as_object_mut().expect("an object").remove("fee_address");
+    let without = parse(&v).expect("fee_address may be omitted");
+    assert_eq!(without.params().fee_address, None);
+    assert_ne!(without.genesis_id(), dev.genesis_id());
+    v["fee_address"] = serde_json::Value::Null;
     assert_eq!(
-        parse(&v).expect("fee_address may be omitted").genesis_id(),
-        dev.genesis_id()
+        parse(&v).expect("null is the same as absent").genesis_id(),
+        without.genesis_id()
     );
     let Condition::Address(a) = dev.file().coin_outputs[1].condition.clone() else {
         panic!("dev pays to addresses");
@@ -218,7 +261,7 @@ fn fee_address_is_optional_and_changes_the_id() {
     v["fee_address"] = a.to_string().into();
     let with_fee = parse(&v).expect("a single-key fee address is valid");
     assert_eq!(with_fee.params().fee_address, Some(a));
-    assert_ne!(with_fee.genesis_id(), dev.genesis_id());
+    assert_ne!(with_fee.genesis_id(), without.genesis_id());
 }
 
 /// Two networks that differ only in a parameter, or only in name, get different IDs, so

@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::store::{OutputRef, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
-use tfchain_consensus::produce::{assemble_block, Lottery};
+use tfchain_consensus::produce::{assemble_block, drop_grid_conflicts, Lottery};
 use tfchain_consensus::{SpendContext, StakeEntry};
 use tfchain_types::limits::MAX_BLOCK_SIZE;
 use tfchain_types::{Address, BlockId, OutputId, SecretKey, Timestamp};
@@ -121,13 +121,14 @@ impl Producer {
             }
             pool.block_template(ctx, MAX_BLOCK_SIZE)
         };
+        let transactions = drop_grid_conflicts(&store, &params, &ctx, template.transactions);
         let block = assemble_block(
             &store,
             t,
             *stake_output,
             &self.key,
             self.address,
-            template.transactions,
+            transactions,
         );
         // The tip may have moved while we built: the chain task will tell.
         let id = block.id();

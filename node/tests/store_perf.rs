@@ -61,6 +61,7 @@ fn commit_cost_of_full_blocks() {
                 blockstake_outputs: vec![],
                 fee,
                 arbitrary_data: vec![],
+                grid_ops: vec![],
             };
             sign_all(&mut tx, key, &genesis_id);
             tx

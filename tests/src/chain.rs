@@ -135,6 +135,7 @@ impl Builder {
             blockstake_outputs: vec![],
             fee,
             arbitrary_data: vec![],
+            grid_ops: vec![],
         };
         sign_all(&mut tx, funder, &self.params.genesis_id);
         let txid = tx.txid();
@@ -180,6 +181,7 @@ impl Builder {
                     blockstake_outputs: vec![],
                     fee,
                     arbitrary_data: vec![],
+                    grid_ops: vec![],
                 };
                 sign_all(&mut tx, &w.key, &genesis_id);
                 w.output = Transaction::coin_output_id(&tx.txid(), 0);

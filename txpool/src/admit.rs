@@ -51,7 +51,7 @@ pub(crate) enum Sigs {
     /// pooled transactions created then. Within a batch the chain does not change and
     /// pooled outputs can only disappear, so the check still holds while those are there.
     Checked {
-        effect: TxEffect,
+        effect: Box<TxEffect>,
         pool_inputs: Vec<OutputId>,
     },
     /// Verified by this node before: a transaction of a block it disconnected, or one the
@@ -139,7 +139,7 @@ impl Pool {
                 match p {
                     Prepared::Ready(cand, effect, pool_inputs) => {
                         let sigs = Sigs::Checked {
-                            effect,
+                            effect: Box::new(effect),
                             pool_inputs,
                         };
                         let r = self.commit(chain, &ctx, cand, sigs);
@@ -254,7 +254,7 @@ impl Pool {
                 .iter()
                 .all(|id| self.created_output(id).is_some()) =>
             {
-                effect
+                *effect
             }
             Sigs::Checked { .. } | Sigs::Verify => {
                 let view = self.view(chain, ctx);

@@ -3,10 +3,11 @@
 //! an in-memory state and never touches a store.
 
 use tfchain_consensus::{BlockMeta, ChainParams, CoinEntry, StakeEntry, StateView, UtxoView};
+use tfchain_contracts::{GridKey, GridValue, GridView};
 use tfchain_types::{BlockId, Height, OutputId, Timestamp};
 
-/// The chain state at its tip, as the pool sees it.
-pub trait ChainView: UtxoView {
+/// The chain state at its tip, as the pool sees it: outputs and the grid (§7).
+pub trait ChainView: UtxoView + GridView {
     /// The tip block; the pool checks it follows the same tip (see [`crate::Pool`]).
     fn tip_id(&self) -> BlockId;
     fn tip_height(&self) -> Height;
@@ -40,6 +41,16 @@ impl<S: StateView> UtxoView for ChainAt<'_, S> {
 
     fn stake(&self, id: &OutputId) -> Option<StakeEntry> {
         self.state.stake(id)
+    }
+}
+
+impl<S: StateView> GridView for ChainAt<'_, S> {
+    fn grid_get(&self, key: &GridKey) -> Option<GridValue> {
+        self.state.grid_get(key)
+    }
+
+    fn grid_range(&self, from: &GridKey, to: &GridKey) -> Vec<GridKey> {
+        self.state.grid_range(from, to)
     }
 }
 

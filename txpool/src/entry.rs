@@ -6,6 +6,7 @@ use crate::pool::Pool;
 use tfchain_consensus::error::Side;
 use tfchain_consensus::fulfillment::{check_fulfillment, SpendContext};
 use tfchain_consensus::{CoinEntry, ConditionError, StakeEntry, UtxoView};
+use tfchain_contracts::{GridKey, GridValue, GridView};
 use tfchain_types::{Condition, Height, OutputId, OutputKind, Transaction, TxId};
 
 /// A slot in the pool's entry table. Only valid while the entry it names is present.
@@ -177,5 +178,17 @@ impl<C: UtxoView + ?Sized> UtxoView for PoolView<'_, C> {
             });
         }
         self.chain.stake(id)
+    }
+}
+
+/// Grid ops are checked against the chain's grid only: pooled transactions never see each
+/// other's grid effects (a block template drops whichever of two conflicting ops fails).
+impl<C: GridView + ?Sized> GridView for PoolView<'_, C> {
+    fn grid_get(&self, key: &GridKey) -> Option<GridValue> {
+        self.chain.grid_get(key)
+    }
+
+    fn grid_range(&self, from: &GridKey, to: &GridKey) -> Vec<GridKey> {
+        self.chain.grid_range(from, to)
     }
 }

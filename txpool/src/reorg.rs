@@ -24,6 +24,8 @@ pub struct ConnectReport {
     pub expired: Vec<TxId>,
     /// Atomic swap claims past their timeout, and their descendants.
     pub timed_out: Vec<TxId>,
+    /// Transactions whose grid ops the new grid state refuses, and their descendants.
+    pub grid_invalid: Vec<TxId>,
 }
 
 /// What re-admitting transactions did (a disconnected block, or a resync).
@@ -75,6 +77,7 @@ impl Pool {
             timestamp: chain.tip_timestamp().saturating_add(1),
         };
         report.timed_out = self.drop_never_valid(&next);
+        report.grid_invalid = self.drop_grid_invalid(chain, &next);
         Ok(report)
     }
 
@@ -169,6 +172,43 @@ impl Pool {
                 chain_tip,
             }),
         }
+    }
+
+    /// Re-checks the grid ops of pooled transactions against the new grid state (another
+    /// transaction may have cancelled the reservation, taken the capacity or the farm name)
+    /// and removes those refused, with their descendants. Only transactions with grid ops
+    /// are touched, and their owners' signatures are not checked again.
+    fn drop_grid_invalid<C: ChainView + ?Sized>(
+        &mut self,
+        chain: &C,
+        ctx: &SpendContext,
+    ) -> Vec<TxId> {
+        use tfchain_consensus::grid::{apply_grid_ops, Authorization};
+        let mut doomed: Vec<(u64, Idx)> = self
+            .entries()
+            .filter(|e| !e.tx.grid_ops.is_empty())
+            .filter(|e| {
+                apply_grid_ops(
+                    chain,
+                    &e.tx,
+                    ctx,
+                    chain.params(),
+                    Authorization::Skip,
+                    &mut Vec::new(),
+                )
+                .is_err()
+            })
+            .filter_map(|e| self.idx_of(&e.txid).map(|i| (e.seq, i)))
+            .collect();
+        doomed.sort_unstable();
+        let mut out = Vec::new();
+        for (seq, i) in doomed {
+            if self.get(i).map(|e| e.seq) == Some(seq) {
+                let set = self.closure(&[i]);
+                out.extend(self.remove_closed(&set));
+            }
+        }
+        out
     }
 
     /// Removes transactions that can never be mined on this chain from `ctx` on (a swap

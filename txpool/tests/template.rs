@@ -164,6 +164,7 @@ fn claim(net: &Net, lock: &Transaction, secret: &Secret) -> Transaction {
         blockstake_outputs: vec![],
         fee: MIN_FEE,
         arbitrary_data: vec![],
+        grid_ops: vec![],
     };
     let sig = key.sign_hash(&tx.sighash(&net.params().genesis_id));
     tx.coin_inputs[0].fulfillment = Fulfillment::Claim {

@@ -1,5 +1,6 @@
 //! tfchain's consensus data types: primitives (PROTOCOL.md §1), the codec (§2), addresses,
-//! conditions and fulfillments (§3), transactions (§4), blocks (§5.1), protocol limits (§8)
+//! conditions and fulfillments (§3), transactions (§4), blocks (§5.1), the capacity
+//! market's records and operations (§7), protocol limits (§8)
 //! and wallet key derivation (§10).
 //!
 //! Data enters as bytes through [`codec::decode`] (bounded, strict) or as JSON through serde
@@ -15,6 +16,7 @@ pub mod bytes_vec;
 pub mod codec;
 pub mod condition;
 pub mod currency;
+pub mod grid;
 pub mod hash;
 pub mod keys;
 pub mod limits;
@@ -29,6 +31,10 @@ pub use condition::{
     Secret, LOCK_TIME_THRESHOLD,
 };
 pub use currency::{AmountError, Currency};
+pub use grid::{
+    Availability, EndReason, Farm, FarmId, FarmName, GridEvent, GridEventKind, GridOp, Node,
+    NodeId, NodeState, Price, Reservation, ReservationId, ReservationState, Resources,
+};
 pub use hash::{BlockId, Hash, OutputId, OutputKind, TxId};
 pub use keys::{PublicKey, SecretKey, Seed, Signature};
 pub use transaction::{

@@ -21,3 +21,7 @@ pub const MAX_BLOCK_TXS: usize = 32_768;
 pub const MAX_HEADER_SIZE: usize = 1_024;
 /// Largest gossip message.
 pub const MAX_GOSSIP_MESSAGE: usize = MAX_BLOCK_SIZE + 64 * 1024;
+/// Most grid operations in one transaction.
+pub const MAX_GRID_OPS: usize = crate::grid::MAX_GRID_OPS;
+/// Largest reservation `deployment_data`.
+pub const MAX_DEPLOYMENT_DATA: usize = crate::grid::MAX_DEPLOYMENT_DATA;

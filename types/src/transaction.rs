@@ -3,6 +3,7 @@
 use crate::codec::{bounded, encode_into};
 use crate::condition::{Condition, Fulfillment};
 use crate::currency::Currency;
+use crate::grid::{GridOp, MAX_GRID_OPS};
 use crate::hash::{tags, BlockId, Hash, Hasher, OutputId, OutputKind, TxId};
 use crate::limits::{MAX_INPUTS, MAX_OUTPUTS};
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,9 @@ pub struct Transaction {
     pub fee: Currency,
     #[serde(with = "crate::bytes_vec")]
     pub arbitrary_data: Vec<u8>,
+    /// Capacity-market operations (§7), applied in order after the transfers.
+    #[serde(deserialize_with = "bounded::<_, _, MAX_GRID_OPS>")]
+    pub grid_ops: Vec<GridOp>,
 }
 
 /// The identifiers of a transaction that depend only on its unsigned form.
@@ -76,6 +80,7 @@ impl Transaction {
             blockstake_outputs: self.blockstake_outputs.clone(),
             fee: self.fee,
             arbitrary_data: self.arbitrary_data.clone(),
+            grid_ops: self.grid_ops.iter().map(GridOp::blanked).collect(),
         }
     }
 
@@ -114,6 +119,11 @@ impl Transaction {
 
     pub fn stake_output_id(txid: &TxId, index: usize) -> OutputId {
         OutputId::for_tx(txid, OutputKind::BlockStake, index as u64)
+    }
+
+    /// Σ of the grid ops' deposits (§4.3.4); `None` on overflow.
+    pub fn grid_deposits(&self) -> Option<Currency> {
+        Currency::checked_sum(self.grid_ops.iter().map(GridOp::deposit))
     }
 
     /// Encoded size in bytes.

@@ -326,6 +326,7 @@ fn empty_tx() -> Transaction {
         blockstake_outputs: vec![],
         fee: Currency(0),
         arbitrary_data: vec![],
+        grid_ops: vec![],
     }
 }
 
@@ -335,6 +336,7 @@ const COIN_OUTPUTS_AT: usize = 9;
 const STAKE_INPUTS_AT: usize = 17;
 const STAKE_OUTPUTS_AT: usize = 25;
 const ARBITRARY_DATA_AT: usize = 49;
+const GRID_OPS_AT: usize = 57;
 
 /// The encoding of [`empty_tx`] up to the length prefix at `at`, which is set to `len`,
 /// followed by nothing.
@@ -352,8 +354,9 @@ fn empty_transaction_layout() {
     want.extend_from_slice(&[0u8; 4 * 8]); // four empty Vec length prefixes
     want.extend_from_slice(&[0u8; 16]); // fee
     want.extend_from_slice(&[0u8; 8]); // empty arbitrary_data
+    want.extend_from_slice(&[0u8; 8]); // no grid ops
     assert_eq!(bytes, want);
-    assert_eq!(bytes.len(), ARBITRARY_DATA_AT + 8);
+    assert_eq!(bytes.len(), GRID_OPS_AT + 8);
     assert_eq!(decode_transaction(&bytes), Ok(empty_tx()));
 }
 
@@ -365,6 +368,7 @@ fn huge_length_prefixes_are_rejected_without_allocating() {
         (STAKE_INPUTS_AT, MAX_INPUTS),
         (STAKE_OUTPUTS_AT, MAX_OUTPUTS),
         (ARBITRARY_DATA_AT, MAX_ARBITRARY_DATA),
+        (GRID_OPS_AT, tfchain_types::limits::MAX_GRID_OPS),
     ];
     for (at, max) in bounds {
         let max = max as u64;
@@ -448,6 +452,7 @@ fn sequences_at_the_bound_decode_and_one_more_does_not() {
     for (n, ok) in [(MAX_ARBITRARY_DATA, true), (MAX_ARBITRARY_DATA + 1, false)] {
         let tx = Transaction {
             arbitrary_data: vec![7; n],
+            grid_ops: vec![],
             ..empty_tx()
         };
         assert_eq!(decode_transaction(&encode(&tx)).is_ok(), ok, "{n}");
@@ -708,6 +713,7 @@ fn sample_tx() -> Transaction {
         }],
         fee: Currency(100_000_000),
         arbitrary_data: b"hello".to_vec(),
+        grid_ops: vec![],
     }
 }
 
@@ -887,6 +893,10 @@ fn transaction_layout() {
         blockstake_outputs: vec![],
         fee: Currency(2),
         arbitrary_data: vec![0xaa, 0xbb],
+        grid_ops: vec![tfchain_types::GridOp::TopUp {
+            reservation: 5,
+            amount: Currency(9),
+        }],
     };
     let mut want = vec![1u8];
     want.extend_from_slice(&0u64.to_le_bytes());
@@ -899,6 +909,10 @@ fn transaction_layout() {
     want.extend_from_slice(&2u128.to_le_bytes());
     want.extend_from_slice(&2u64.to_le_bytes());
     want.extend_from_slice(&[0xaa, 0xbb]);
+    want.extend_from_slice(&1u64.to_le_bytes()); // one grid op
+    want.extend_from_slice(&4u32.to_le_bytes()); // GridOp::TopUp, the fifth variant
+    want.extend_from_slice(&5u64.to_le_bytes());
+    want.extend_from_slice(&9u128.to_le_bytes());
     assert_eq!(encode(&tx), want);
     assert_eq!(decode_transaction(&want), Ok(tx));
 }

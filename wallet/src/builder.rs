@@ -249,6 +249,7 @@ impl TxParts {
             blockstake_outputs: self.stake_outputs,
             fee: self.fee,
             arbitrary_data: self.data,
+            grid_ops: vec![],
         })
     }
 }

@@ -281,6 +281,7 @@ mod tests {
                 blockstake_outputs: vec![],
                 fee: Currency(10),
                 arbitrary_data: vec![],
+                grid_ops: vec![],
             },
         };
         let dir = tempfile::tempdir().expect("tempdir");

@@ -227,6 +227,7 @@ mod tests {
             blockstake_outputs: vec![],
             fee: Currency(1),
             arbitrary_data: vec![],
+            grid_ops: vec![],
         };
         assert_eq!(secrets_in(&tx, Some(&secret.hashed())), vec![secret]);
         assert!(secrets_in(&tx, Some(&Hash::ZERO)).is_empty());

@@ -171,6 +171,7 @@ pub fn coin_tx(coin_inputs: Vec<Input>, coin_outputs: Vec<Output>, fee: Currency
         blockstake_outputs: vec![],
         fee,
         arbitrary_data: vec![],
+        grid_ops: vec![],
     }
 }
 

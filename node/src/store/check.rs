@@ -24,6 +24,7 @@
 
 use super::db::{Tables, WriteBatch};
 use super::error::StoreError;
+use super::tables::GridState;
 use super::tables::{
     AddressOutputKey, AddressOutputs, BlockIndex, Blocks, Coins, Heights, RunningTotals, Stakes,
     Tip, TxIndex, Undo, KIND_COIN, KIND_STAKE,
@@ -32,6 +33,7 @@ use super::types::{BlockIndexEntry, BlockStatus, ConsistencyReport, Totals, Undo
 use super::write::stage_unindex;
 use std::collections::{BTreeMap, BTreeSet};
 use tfchain_consensus::{BlockDiff, ChainParams, CoinEntry, StakeEntry};
+use tfchain_contracts::{GridKey, GridValue};
 use tfchain_types::{Block, BlockId, Currency, Height, OutputId, Transaction};
 
 /// Runs the check and, if it finds problems, the repair.
@@ -73,7 +75,7 @@ struct Undone {
     id: BlockId,
     entry: Option<BlockIndexEntry>,
     block: Option<Block>,
-    diff: Option<BlockDiff>,
+    undo: Option<UndoRecord>,
 }
 
 struct Plan {
@@ -153,10 +155,16 @@ impl Plan {
                 None => batch.delete::<Stakes>(id),
             }
         }
+        for (k, v) in &self.overlay.grid {
+            match v {
+                Some(v) => batch.put::<GridState>(k, v),
+                None => batch.delete::<GridState>(k),
+            }
+        }
         for u in &self.undone {
-            let unindexed = match (&u.entry, &u.block, &u.diff) {
-                (Some(entry), Some(block), Some(diff)) => {
-                    stage_unindex(&mut batch, block, entry, diff).is_ok()
+            let unindexed = match (&u.entry, &u.block, &u.undo) {
+                (Some(entry), Some(block), Some(undo)) => {
+                    stage_unindex(&mut batch, block, entry, undo).is_ok()
                 }
                 _ => false,
             };
@@ -228,6 +236,8 @@ struct Overlay {
     orig_stakes: BTreeMap<OutputId, Option<StakeEntry>>,
     /// Address-index keys of the outputs the rolled-back diffs created.
     index_deletes: Vec<AddressOutputKey>,
+    /// Grid records set back to what they were before the rolled-back blocks (§7).
+    grid: BTreeMap<GridKey, Option<GridValue>>,
 }
 
 impl Overlay {
@@ -332,6 +342,9 @@ impl Overlay {
             coins: Currency(coins),
             blockstakes: stakes,
         };
+        for c in diff.grid.iter().rev() {
+            self.grid.insert(c.key.clone(), c.before.clone());
+        }
         Ok(())
     }
 
@@ -512,7 +525,7 @@ fn plan(t: &Tables, params: &ChainParams) -> Result<Plan, StoreError> {
                     id,
                     entry: Some(entry),
                     block: Some(block),
-                    diff: Some(undo.diff),
+                    undo: Some(undo),
                 });
             }
             (_, entry, block, undo) => {
@@ -540,7 +553,7 @@ fn plan(t: &Tables, params: &ChainParams) -> Result<Plan, StoreError> {
                     id,
                     entry,
                     block: Some(block),
-                    diff: undo.map(|u| u.diff),
+                    undo,
                 });
             }
         }

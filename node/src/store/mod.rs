@@ -28,6 +28,7 @@
 mod check;
 mod db;
 mod error;
+mod grid;
 mod indexes;
 mod read;
 mod tables;
@@ -38,8 +39,9 @@ mod write;
 
 pub use error::StoreError;
 pub use types::{
-    AddressTx, BlockIndexEntry, BlockStatus, ConsistencyReport, Equivocation, HistoryCursor,
-    HistoryEntry, HistorySource, OutputRef, Totals, TxLocation, UndoRecord,
+    AddressTx, BlockIndexEntry, BlockStatus, ChainEvent, ConsistencyReport, Equivocation,
+    EventPosition, HistoryCursor, HistoryEntry, HistorySource, OutputRef, StoredEvent, Totals,
+    TxLocation, UndoRecord,
 };
 pub use view::StoreView;
 
@@ -55,7 +57,7 @@ use tfchain_types::{Block, BlockId};
 
 /// Version of the on-disk layout. Bump it with any change to a table's key or value
 /// encoding; an older or newer database is refused with [`StoreError::SchemaMismatch`].
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Main-chain metadata kept in memory, newest last.
 const META_CACHE_BLOCKS: usize = 1_024;

@@ -8,12 +8,14 @@
 
 use super::error::StoreError;
 use super::types::{
-    BlockIndexEntry, HistoryEntry, StoredEquivocation, Totals, TxLocation, UndoRecord,
+    BlockIndexEntry, EventPosition, HistoryEntry, StoredEquivocation, StoredEvent, Totals,
+    TxLocation, UndoRecord,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tfchain_consensus::equivocation::SignedHeader;
 use tfchain_consensus::{CoinEntry, StakeEntry};
+use tfchain_contracts::{GridKey, GridValue};
 use tfchain_types::limits::MAX_BLOCK_SIZE;
 use tfchain_types::{codec, Address, AddressKind, Block, BlockId, Hash, Height, OutputId, TxId};
 
@@ -97,6 +99,13 @@ tables! {
     AddressOutputs = 0x32, AddressOutputKey => (), limit SMALL_LIMIT;
     /// height BE ‖ stake output → two headers signed for one stake output at one height.
     Equivocations = 0x40, EquivocationKey => StoredEquivocation, limit SMALL_LIMIT;
+    /// [`GridKey::storage_key`] → the capacity market's records and indexes (§7): farms,
+    /// nodes, reservations, the expiry index. Consensus state, changed by block diffs.
+    GridState = 0x50, GridKey => GridValue, limit OUTPUT_LIMIT;
+    /// height BE ‖ index BE → a main-chain grid event (§7.5), in order.
+    GridEvents = 0x51, EventPosition => StoredEvent, limit OUTPUT_LIMIT;
+    /// node BE ‖ height BE ‖ index BE → `()`: the events that name a node.
+    NodeEvents = 0x52, NodeEventKey => (), limit SMALL_LIMIT;
 }
 
 /// `prefix ‖ key`.
@@ -274,6 +283,54 @@ impl KeyCodec for EquivocationKey {
         Some(EquivocationKey {
             height: u64::from_be_bytes(bytes[..8].try_into().ok()?),
             stake_output: OutputId(read_hash(&bytes[8..])?),
+        })
+    }
+}
+
+impl KeyCodec for GridKey {
+    fn write_key(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.storage_key());
+    }
+    fn read_key(bytes: &[u8]) -> Option<Self> {
+        GridKey::from_storage_key(bytes)
+    }
+}
+
+impl KeyCodec for EventPosition {
+    fn write_key(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.height.to_be_bytes());
+        out.extend_from_slice(&self.index.to_be_bytes());
+    }
+    fn read_key(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != 12 {
+            return None;
+        }
+        Some(EventPosition {
+            height: u64::from_be_bytes(bytes[..8].try_into().ok()?),
+            index: u32::from_be_bytes(bytes[8..].try_into().ok()?),
+        })
+    }
+}
+
+/// Key of [`NodeEvents`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NodeEventKey {
+    pub node: u32,
+    pub position: EventPosition,
+}
+
+impl KeyCodec for NodeEventKey {
+    fn write_key(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.node.to_be_bytes());
+        self.position.write_key(out);
+    }
+    fn read_key(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != 16 {
+            return None;
+        }
+        Some(NodeEventKey {
+            node: u32::from_be_bytes(bytes[..4].try_into().ok()?),
+            position: EventPosition::read_key(&bytes[4..])?,
         })
     }
 }

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use tfchain_consensus::equivocation::SignedHeader;
 use tfchain_consensus::{BlockDiff, BlockMeta, CoinEntry, StakeEntry};
-use tfchain_types::{BlockId, BlockStakes, Currency, Height, OutputId, OutputKind, TxId};
+use tfchain_types::{
+    BlockId, BlockStakes, Currency, GridEvent, Height, OutputId, OutputKind, TxId,
+};
 
 /// Σ of the unspent coins and blockstakes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +39,32 @@ pub struct BlockIndexEntry {
 pub struct UndoRecord {
     pub diff: BlockDiff,
     pub totals: Totals,
+    /// The block's grid events (PROTOCOL.md §7.5), to remove their index entries on undo
+    /// and to report them as reverted.
+    pub events: Vec<GridEvent>,
+}
+
+/// A grid event as stored: with the block that yielded it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub block: BlockId,
+    pub event: GridEvent,
+}
+
+/// Where an event sits on the main chain: `(height, index among the block's events)`.
+/// Cursors are exclusive: the next page starts after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EventPosition {
+    pub height: Height,
+    pub index: u32,
+}
+
+/// One event of the main chain with its position and block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainEvent {
+    pub position: EventPosition,
+    pub block: BlockId,
+    pub event: GridEvent,
 }
 
 /// Where a transaction sits on the main chain.

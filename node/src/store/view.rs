@@ -53,7 +53,11 @@ impl StoreView<'_> {
         self.failure.lock().is_some()
     }
 
-    fn record<T>(&self, r: Result<Option<T>, StoreError>) -> Option<T> {
+    pub(crate) fn store(&self) -> &Store {
+        self.store
+    }
+
+    pub(crate) fn record<T>(&self, r: Result<Option<T>, StoreError>) -> Option<T> {
         match r {
             Ok(v) => v,
             Err(e) => {

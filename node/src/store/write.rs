@@ -8,11 +8,15 @@ use super::tables::{
     Equivocations, Headers, Heights, RunningTotals, Stakes, Tip, TxIndex, Undo, KIND_COIN,
     KIND_STAKE,
 };
-use super::types::{BlockIndexEntry, BlockStatus, StoredEquivocation, Totals, UndoRecord};
+use super::tables::{GridEvents, GridState, NodeEventKey, NodeEvents};
+use super::types::{
+    BlockIndexEntry, BlockStatus, EventPosition, StoredEquivocation, StoredEvent, Totals,
+    UndoRecord,
+};
 use super::{Store, StoreError, META_CACHE_BLOCKS};
 use tfchain_consensus::equivocation::{is_equivocation, SignedHeader};
 use tfchain_consensus::{BlockDiff, BlockMeta, BlockOutcome};
-use tfchain_types::{Block, BlockId, Currency, OutputId};
+use tfchain_types::{Block, BlockId, Currency, GridEvent, Height, OutputId};
 
 impl Store {
     /// Commits `block`, a child of the tip, with the `outcome` that `apply_block` returned
@@ -98,12 +102,10 @@ impl Store {
 
         let mut batch = WriteBatch::default();
         stage_diff_reverse(&mut batch, &undo.diff);
-        stage_unindex(&mut batch, &block, &entry, &undo.diff).map_err(|detail| {
-            StoreError::Corrupt {
-                table: "Undo",
-                key: tip.id.to_string(),
-                detail: format!("undo data does not match its block: {detail}"),
-            }
+        stage_unindex(&mut batch, &block, &entry, &undo).map_err(|detail| StoreError::Corrupt {
+            table: "Undo",
+            key: tip.id.to_string(),
+            detail: format!("undo data does not match its block: {detail}"),
         })?;
         batch.put::<Tip>(&(), &parent.id);
         batch.put::<RunningTotals>(&(), &restored);
@@ -275,11 +277,13 @@ pub(crate) fn stage_commit(
         },
     );
     batch.put::<Heights>(&meta.height, &id);
+    stage_events(batch, id, meta.height, &outcome.events);
     batch.put::<Undo>(
         &id,
         &UndoRecord {
             diff: diff.clone(),
             totals,
+            events: outcome.events.clone(),
         },
     );
     batch.put::<Tip>(&(), &id);
@@ -400,6 +404,32 @@ fn stage_diff_forward(batch: &mut WriteBatch, diff: &BlockDiff) {
         batch.put::<Stakes>(id, e);
         batch.put::<AddressOutputs>(&stake_index(id, e), &());
     }
+    for c in &diff.grid {
+        match &c.after {
+            Some(v) => batch.put::<GridState>(&c.key, v),
+            None => batch.delete::<GridState>(&c.key),
+        }
+    }
+}
+
+/// The grid events of the block at `height`, in order, and their node index.
+fn stage_events(batch: &mut WriteBatch, block: BlockId, height: Height, events: &[GridEvent]) {
+    for (i, event) in events.iter().enumerate() {
+        let position = EventPosition {
+            height,
+            index: i as u32,
+        };
+        batch.put::<GridEvents>(
+            &position,
+            &StoredEvent {
+                block,
+                event: event.clone(),
+            },
+        );
+        if let Some(node) = event.kind.node() {
+            batch.put::<NodeEvents>(&NodeEventKey { node, position }, &());
+        }
+    }
 }
 
 /// The exact reverse of [`stage_diff_forward`].
@@ -420,6 +450,12 @@ pub(crate) fn stage_diff_reverse(batch: &mut WriteBatch, diff: &BlockDiff) {
         batch.put::<Stakes>(id, e);
         batch.put::<AddressOutputs>(&stake_index(id, e), &());
     }
+    for c in diff.grid.iter().rev() {
+        match &c.before {
+            Some(v) => batch.put::<GridState>(&c.key, v),
+            None => batch.delete::<GridState>(&c.key),
+        }
+    }
 }
 
 /// Takes a main-chain block off the main chain: its height entry, transaction index,
@@ -429,10 +465,20 @@ pub(crate) fn stage_unindex(
     batch: &mut WriteBatch,
     block: &Block,
     entry: &BlockIndexEntry,
-    diff: &BlockDiff,
+    undo: &UndoRecord,
 ) -> Result<(), String> {
     let id = entry.meta.id;
-    let indexes = block_indexes(block, id, diff)?;
+    let indexes = block_indexes(block, id, &undo.diff)?;
+    for (i, event) in undo.events.iter().enumerate() {
+        let position = EventPosition {
+            height: entry.meta.height,
+            index: i as u32,
+        };
+        batch.delete::<GridEvents>(&position);
+        if let Some(node) = event.kind.node() {
+            batch.delete::<NodeEvents>(&NodeEventKey { node, position });
+        }
+    }
     for (txid, _) in &indexes.txs {
         batch.delete::<TxIndex>(txid);
     }

@@ -105,6 +105,7 @@ pub fn stake_split(chain: &TestChain, from: usize, to: usize) -> Option<Transact
         ],
         fee,
         arbitrary_data: vec![],
+        grid_ops: vec![],
     };
     if tx.coin_outputs[0].value.is_zero() {
         return None;

@@ -196,6 +196,7 @@ pub fn signed(
         blockstake_outputs: vec![],
         fee,
         arbitrary_data: vec![],
+        grid_ops: vec![],
     };
     sign_all(&mut tx, key, genesis);
     tx

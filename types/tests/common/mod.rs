@@ -15,6 +15,7 @@ use tfchain_types::{
     Fulfillment, Hash, Input, KeySignature, LockedCondition, MultiSigCondition, Output, OutputId,
     PublicKey, Secret, Signature, StakeOutput, Transaction,
 };
+use tfchain_types::{Availability, FarmName, GridOp, Price, Resources};
 
 /// Most inputs (or outputs) of one kind in a generated transaction.
 pub const MAX_GEN_IO: usize = 3;
@@ -186,6 +187,135 @@ pub fn arb_arbitrary_data() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+pub fn arb_resources() -> impl Strategy<Value = Resources> {
+    (
+        any::<u32>(),
+        any::<u32>(),
+        any::<u32>(),
+        any::<u32>(),
+        any::<u16>(),
+    )
+        .prop_map(|(cru, mru, sru, hru, ipv4)| Resources {
+            cru,
+            mru,
+            sru,
+            hru,
+            ipv4,
+        })
+}
+
+pub fn arb_price() -> impl Strategy<Value = Price> {
+    (
+        arb_currency(),
+        arb_currency(),
+        arb_currency(),
+        arb_currency(),
+        arb_currency(),
+    )
+        .prop_map(|(cru, mru, sru, hru, ipv4)| Price {
+            cru,
+            mru,
+            sru,
+            hru,
+            ipv4,
+        })
+}
+
+pub fn arb_grid_op(nil: bool) -> impl Strategy<Value = GridOp> {
+    let name = "[a-z0-9_-]{0,64}".prop_map(FarmName);
+    let data = vec(any::<u8>(), 0..=32);
+    prop_oneof![
+        (name, arb_condition(nil), arb_address(nil)).prop_map(|(name, owner, payout)| {
+            GridOp::RegisterFarm {
+                name,
+                owner,
+                payout,
+            }
+        }),
+        (
+            any::<u32>(),
+            arb_public_key(),
+            arb_resources(),
+            arb_price(),
+            arb_fulfillment(),
+            arb_signature()
+        )
+            .prop_map(|(farm, node_key, capacity, price, farm_auth, node_sig)| {
+                GridOp::RegisterNode {
+                    farm,
+                    node_key,
+                    capacity,
+                    price,
+                    farm_auth,
+                    node_sig,
+                }
+            }),
+        (
+            any::<u32>(),
+            proptest::option::of(arb_resources()),
+            proptest::option::of(arb_price()),
+            proptest::option::of(prop_oneof![
+                Just(Availability::Up),
+                Just(Availability::Down)
+            ]),
+            arb_fulfillment()
+        )
+            .prop_map(
+                |(node, capacity, price, state, farm_auth)| GridOp::UpdateNode {
+                    node,
+                    capacity,
+                    price,
+                    state,
+                    farm_auth,
+                }
+            ),
+        (
+            any::<u32>(),
+            arb_resources(),
+            arb_currency(),
+            arb_currency(),
+            arb_hash(),
+            data.clone(),
+            arb_condition(nil)
+        )
+            .prop_map(
+                |(node, resources, deposit, max_rate, deployment_hash, deployment_data, owner)| {
+                    GridOp::Reserve {
+                        node,
+                        resources,
+                        deposit,
+                        max_rate,
+                        deployment_hash,
+                        deployment_data,
+                        owner,
+                    }
+                }
+            ),
+        (any::<u64>(), arb_currency()).prop_map(|(reservation, amount)| GridOp::TopUp {
+            reservation,
+            amount
+        }),
+        (any::<u64>(), arb_hash(), data, arb_fulfillment()).prop_map(
+            |(reservation, deployment_hash, deployment_data, owner_auth)| {
+                GridOp::UpdateDeployment {
+                    reservation,
+                    deployment_hash,
+                    deployment_data,
+                    owner_auth,
+                }
+            }
+        ),
+        (any::<u64>(), arb_fulfillment()).prop_map(|(reservation, owner_auth)| GridOp::Cancel {
+            reservation,
+            owner_auth
+        }),
+        (any::<u32>(), arb_fulfillment())
+            .prop_map(|(node, farm_auth)| GridOp::RemoveNode { node, farm_auth }),
+        (any::<u32>(), arb_fulfillment())
+            .prop_map(|(node, farm_auth)| GridOp::Claim { node, farm_auth }),
+    ]
+}
+
 pub fn arb_transaction(nil: bool) -> impl Strategy<Value = Transaction> {
     (
         prop_oneof![4 => Just(1u8), 1 => any::<u8>()],
@@ -195,6 +325,7 @@ pub fn arb_transaction(nil: bool) -> impl Strategy<Value = Transaction> {
         vec(arb_stake_output(nil), 0..=MAX_GEN_IO),
         arb_currency(),
         arb_arbitrary_data(),
+        vec(arb_grid_op(nil), 0..=2),
     )
         .prop_map(
             |(
@@ -205,6 +336,7 @@ pub fn arb_transaction(nil: bool) -> impl Strategy<Value = Transaction> {
                 blockstake_outputs,
                 fee,
                 arbitrary_data,
+                grid_ops,
             )| Transaction {
                 version,
                 coin_inputs,
@@ -213,6 +345,7 @@ pub fn arb_transaction(nil: bool) -> impl Strategy<Value = Transaction> {
                 blockstake_outputs,
                 fee,
                 arbitrary_data,
+                grid_ops,
             },
         )
 }
@@ -362,17 +495,46 @@ pub fn resign(tx: &Transaction) -> Transaction {
             })
             .collect()
     };
+    let grid_ops =
+        tx.grid_ops
+            .iter()
+            .map(|op| {
+                let mut op = op.clone();
+                match &mut op {
+                    GridOp::RegisterNode {
+                        farm_auth,
+                        node_sig,
+                        ..
+                    } => {
+                        *farm_auth = flip(farm_auth);
+                        *node_sig = flip_sig(node_sig);
+                    }
+                    GridOp::UpdateNode { farm_auth, .. }
+                    | GridOp::RemoveNode { farm_auth, .. }
+                    | GridOp::Claim { farm_auth, .. } => *farm_auth = flip(farm_auth),
+                    GridOp::UpdateDeployment { owner_auth, .. }
+                    | GridOp::Cancel { owner_auth, .. } => *owner_auth = flip(owner_auth),
+                    _ => {}
+                }
+                op
+            })
+            .collect();
     Transaction {
         coin_inputs: inputs(&tx.coin_inputs),
         blockstake_inputs: inputs(&tx.blockstake_inputs),
+        grid_ops,
         ..tx.clone()
     }
 }
 
 /// Whether `tx` carries any signature or secret at all.
 pub fn has_signatures(tx: &Transaction) -> bool {
+    let signed = |f: &Fulfillment| !matches!(f, Fulfillment::MultiSignature(v) if v.is_empty());
     tx.coin_inputs
         .iter()
         .chain(&tx.blockstake_inputs)
-        .any(|i| !matches!(&i.fulfillment, Fulfillment::MultiSignature(v) if v.is_empty()))
+        .any(|i| signed(&i.fulfillment))
+        || tx.grid_ops.iter().any(|op| {
+            matches!(op, GridOp::RegisterNode { .. }) || op.authorization().is_some_and(signed)
+        })
 }
