@@ -13,6 +13,7 @@
 
 pub mod block_ref;
 pub mod error;
+pub mod grid;
 pub mod params;
 #[cfg(any(feature = "server", feature = "client"))]
 mod rpc;
@@ -23,17 +24,18 @@ mod json_tests;
 
 pub use block_ref::{BlockRef, BlockRefError};
 pub use error::ERROR_CODES;
+pub use grid::{EventCursor, EventFilter, EventInfo, EventsPage, NodeInfo, Quote, ReservationInfo};
 pub use types::*;
 
 #[cfg(feature = "client")]
 pub use rpc::{
-    AddressApiClient, AdminApiClient, ChainApiClient, ConsensusApiClient, NetApiClient,
-    OutputApiClient, PoolApiClient, TxApiClient,
+    AddressApiClient, AdminApiClient, ChainApiClient, ConsensusApiClient, GridApiClient,
+    NetApiClient, OutputApiClient, PoolApiClient, TxApiClient,
 };
 #[cfg(feature = "server")]
 pub use rpc::{
-    AddressApiServer, AdminApiServer, ChainApiServer, ConsensusApiServer, NetApiServer,
-    OutputApiServer, PoolApiServer, TxApiServer,
+    AddressApiServer, AdminApiServer, ChainApiServer, ConsensusApiServer, GridApiServer,
+    NetApiServer, OutputApiServer, PoolApiServer, TxApiServer,
 };
 
 /// Re-exports a server implementation needs, so it names the same jsonrpsee items as the
@@ -120,6 +122,43 @@ pub const METHODS: &[(&str, &str)] = &[
         "net_getPeers",
         "connected peers: address, direction, reported tip, score, agent",
     ),
+    ("grid_getFarm", "a farm by id: name, owner condition, payout address"),
+    (
+        "grid_listFarms",
+        "farms by id, paged (limit default 100, max 1000)",
+    ),
+    (
+        "grid_getNode",
+        "a node by id: capacity, used, free, price, state, unclaimed earnings",
+    ),
+    (
+        "grid_listNodes",
+        "nodes by id, filtered by farm and by free capacity, paged",
+    ),
+    (
+        "grid_getReservation",
+        "a reservation by id: resources, rate, escrow, state, when it next changes",
+    ),
+    (
+        "grid_listReservations",
+        "the live reservations of a node, or all reservations of an owner, paged",
+    ),
+    (
+        "grid_quote",
+        "rate, deposit and minimum deposit to reserve resources on a node for N blocks",
+    ),
+    (
+        "grid_getEvents",
+        "grid events of the current chain in order, by node, from a height or after a cursor",
+    ),
+    (
+        "grid_subscribeEvents",
+        "subscription: grid events matching a filter, replayed from a cursor, reverts included",
+    ),
+    (
+        "grid_unsubscribeEvents",
+        "cancel a grid_subscribeEvents subscription",
+    ),
     (
         "admin_shutdown",
         "shut the node down cleanly (admin: needs --rpc-admin)",
@@ -143,6 +182,7 @@ pub const NAMESPACES: &[&str] = &[
     "pool",
     "consensus",
     "net",
+    "grid",
     "admin",
 ];
 

@@ -6,6 +6,9 @@
 //! Parameters are positional (a JSON array) or named (a JSON object with the parameter
 //! names below). Optional parameters may be omitted or `null`.
 
+use crate::grid::{
+    EventCursor, EventFilter, EventInfo, EventsPage, NodeInfo, Quote, ReservationInfo,
+};
 use crate::types::{
     Balance, BlockInfo, ChainInfo, EquivocationInfo, HeaderInfo, HistoryPage, NetInfo, OutputInfo,
     PeerInfo, PoolInfo, PoolTx, Supply, TxInfo,
@@ -13,7 +16,9 @@ use crate::types::{
 use crate::BlockRef;
 use jsonrpsee::proc_macros::rpc;
 use tfchain_consensus::ChainParams;
-use tfchain_types::{Address, OutputId, TxId};
+use tfchain_types::{
+    Address, Farm, FarmId, Height, NodeId, OutputId, ReservationId, Resources, TxId,
+};
 
 /// `chain_*`: the node's current chain.
 #[cfg_attr(
@@ -318,6 +323,130 @@ pub trait AdminApi {
         peer: String,
         ban_seconds: Option<u64>,
     ) -> jsonrpsee::core::RpcResult<bool>;
+}
+
+/// `grid_*`: the capacity market (PROTOCOL.md §7). Reads of the current chain's grid
+/// state, quotes, and the event log a node daemon follows.
+#[cfg_attr(
+    all(feature = "server", feature = "client"),
+    rpc(server, client, namespace = "grid")
+)]
+#[cfg_attr(
+    all(feature = "server", not(feature = "client")),
+    rpc(server, namespace = "grid")
+)]
+#[cfg_attr(
+    all(feature = "client", not(feature = "server")),
+    rpc(client, namespace = "grid")
+)]
+pub trait GridApi {
+    /// A farm by id.
+    ///
+    /// Result: `Farm` (`{id, name, owner, payout}`). Errors: `NOT_FOUND` (1001).
+    #[method(name = "getFarm")]
+    async fn get_farm(&self, farm: FarmId) -> jsonrpsee::core::RpcResult<Farm>;
+
+    /// Farms by id, from `after + 1` (default: the first), at most `limit` (default 100,
+    /// max 1000).
+    ///
+    /// Result: array of `Farm`.
+    #[method(name = "listFarms")]
+    async fn list_farms(
+        &self,
+        after: Option<FarmId>,
+        limit: Option<u32>,
+    ) -> jsonrpsee::core::RpcResult<Vec<Farm>>;
+
+    /// A node by id, with its free capacity and unclaimed earnings.
+    ///
+    /// Result: `NodeInfo`. Errors: `NOT_FOUND` (1001).
+    #[method(name = "getNode")]
+    async fn get_node(&self, node: NodeId) -> jsonrpsee::core::RpcResult<NodeInfo>;
+
+    /// Nodes by id, from `after + 1`, at most `limit` (default 100, max 1000). `farm`:
+    /// only that farm's nodes. `min_free` (`{cru, mru, sru, hru, ipv4}`): only nodes that
+    /// are Up with at least that much free.
+    ///
+    /// Result: array of `NodeInfo`.
+    #[method(name = "listNodes")]
+    async fn list_nodes(
+        &self,
+        farm: Option<FarmId>,
+        min_free: Option<Resources>,
+        after: Option<NodeId>,
+        limit: Option<u32>,
+    ) -> jsonrpsee::core::RpcResult<Vec<NodeInfo>>;
+
+    /// A reservation by id (ended ones too).
+    ///
+    /// Result: `ReservationInfo`. Errors: `NOT_FOUND` (1001).
+    #[method(name = "getReservation")]
+    async fn get_reservation(
+        &self,
+        reservation: ReservationId,
+    ) -> jsonrpsee::core::RpcResult<ReservationInfo>;
+
+    /// Reservations by id, from `after + 1`, at most `limit` (default 100, max 1000):
+    /// either the live ones of `node`, or all of `owner` (an owner condition's address,
+    /// ended reservations included). Exactly one of `node` and `owner` is required.
+    ///
+    /// Result: array of `ReservationInfo`. Errors: `INVALID_PARAMS` (-32602) unless
+    /// exactly one of `node`, `owner` is given.
+    #[method(name = "listReservations")]
+    async fn list_reservations(
+        &self,
+        node: Option<NodeId>,
+        owner: Option<Address>,
+        after: Option<ReservationId>,
+        limit: Option<u32>,
+    ) -> jsonrpsee::core::RpcResult<Vec<ReservationInfo>>;
+
+    /// What reserving `resources` on `node` for `blocks` blocks costs at its current
+    /// price: the rate per block, the deposit for `blocks`, the minimum deposit, and
+    /// whether it fits now.
+    ///
+    /// Result: `Quote`. Errors: `NOT_FOUND` (1001) for an unknown node; `INVALID_PARAMS`
+    /// (-32602) when `resources` are all zero or the node's price for them is zero.
+    #[method(name = "quote")]
+    async fn quote(
+        &self,
+        node: NodeId,
+        resources: Resources,
+        blocks: u64,
+    ) -> jsonrpsee::core::RpcResult<Quote>;
+
+    /// Events of the current chain in order (PROTOCOL.md §7.5), of `node` if given, from
+    /// height `from_height` (default 0), at most `limit` (default 100, max 1000). To page
+    /// on, pass the last event's cursor as `after` (then `from_height` is ignored); when
+    /// `after` names a block that a reorganisation removed, the page starts with that
+    /// branch's events marked `reverted`, newest first, down to the fork.
+    ///
+    /// Result: `EventsPage`.
+    #[method(name = "getEvents")]
+    async fn get_events(
+        &self,
+        node: Option<NodeId>,
+        from_height: Option<Height>,
+        limit: Option<u32>,
+        after: Option<EventCursor>,
+    ) -> jsonrpsee::core::RpcResult<EventsPage>;
+
+    /// Subscribe to grid events matching `filter` (`{node?, farm?, reservation?, after?}`),
+    /// one `EventInfo` per notification, in chain order. With `after`, every event after
+    /// that cursor is replayed first, so a subscriber that reconnects with its last cursor
+    /// misses nothing. When a reorganisation removes blocks, their events are sent again
+    /// with `reverted: true` (newest first) before the new branch's. A subscriber that falls
+    /// too far behind is dropped: resubscribe with the last cursor. Cancel with
+    /// `grid_unsubscribeEvents(subscription_id)`.
+    #[subscription(
+        name = "subscribeEvents",
+        unsubscribe = "unsubscribeEvents",
+        item = EventInfo
+    )]
+    async fn subscribe_events(
+        &self,
+        filter: Option<EventFilter>,
+    ) -> jsonrpsee::core::SubscriptionResult;
 }
 
 #[cfg(all(test, feature = "server"))]

@@ -21,6 +21,7 @@ pub mod hash;
 pub mod keys;
 pub mod limits;
 pub mod merkle;
+pub mod signing;
 pub mod transaction;
 
 pub use address::{Address, AddressError, AddressKind};
@@ -37,6 +38,7 @@ pub use grid::{
 };
 pub use hash::{BlockId, Hash, OutputId, OutputKind, TxId};
 pub use keys::{PublicKey, SecretKey, Seed, Signature};
+pub use signing::unsigned_by;
 pub use transaction::{
     BlockStakes, Height, Input, Output, StakeOutput, Timestamp, Transaction, TX_VERSION,
 };
