@@ -261,3 +261,57 @@ pub fn spend(
     sign_all(&mut tx, key, genesis_id);
     tx
 }
+
+/// A signed transaction carrying `ops`: it spends `payer`'s spendable outputs (largest
+/// first) to cover the fee and the ops' deposits, returns the change to the payer, and is
+/// signed by the payer and every key in `signers` (owners' authorisations, node keys).
+/// `None` when the payer cannot cover it.
+pub fn grid_tx(
+    chain: &TestChain,
+    payer: &SecretKey,
+    ops: Vec<tfchain_types::GridOp>,
+    signers: &[SecretKey],
+) -> Option<Transaction> {
+    let fee = chain.params.min_fee;
+    let deposits = Currency::checked_sum(ops.iter().map(tfchain_types::GridOp::deposit))?;
+    let need = deposits.checked_add(fee)?;
+    let mut coins = chain.spendable(&address_of(payer));
+    coins.sort_by(|a, b| b.1.value.cmp(&a.1.value).then(a.0.cmp(&b.0)));
+    let mut inputs = Vec::new();
+    let mut total = Currency::ZERO;
+    for (id, e) in coins {
+        if total >= need {
+            break;
+        }
+        total = total.checked_add(e.value)?;
+        inputs.push(id);
+    }
+    let change = total.checked_sub(need)?;
+    let mut tx = Transaction {
+        version: TX_VERSION,
+        coin_inputs: inputs
+            .iter()
+            .map(|id| Input {
+                parent: *id,
+                fulfillment: tfchain_types::unsigned_by(&payer.public_key()),
+            })
+            .collect(),
+        coin_outputs: if change.is_zero() {
+            vec![]
+        } else {
+            vec![Output {
+                value: change,
+                condition: Condition::Address(address_of(payer)),
+            }]
+        },
+        blockstake_inputs: vec![],
+        blockstake_outputs: vec![],
+        fee,
+        arbitrary_data: vec![],
+        grid_ops: ops,
+    };
+    let mut keys = vec![payer.clone()];
+    keys.extend(signers.iter().cloned());
+    tx.sign_with(&chain.params.genesis_id, &keys);
+    Some(tx)
+}
