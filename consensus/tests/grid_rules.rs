@@ -810,3 +810,56 @@ fn undoing_a_block_of_grid_ops_restores_the_state_exactly() {
     assert!(n.chain.state.undo_tip());
     assert_eq!(n.chain.state, before, "undo(apply) == identity");
 }
+
+#[test]
+fn a_node_holds_at_most_max_node_reservations() {
+    use tfchain_types::grid::MAX_NODE_RESERVATIONS;
+    let mut n = net();
+    let (user, farmer) = (n.user.clone(), n.farmer.clone());
+    let mut op = register_node(&farmer, 1, 1);
+    if let GridOp::RegisterNode { capacity, .. } = &mut op {
+        capacity.hru = 1_000_000;
+    }
+    n.ok(&farmer, vec![op], &[node_key(1)]);
+    let one_hru = || {
+        let resources = Resources {
+            hru: 1,
+            ..Resources::ZERO
+        };
+        GridOp::Reserve {
+            node: 2,
+            resources,
+            deposit: Currency(1_000 * 10_000),
+            max_rate: Currency(1_000),
+            deployment_hash: Hash([1; 32]),
+            deployment_data: vec![],
+            owner: Condition::Address(address_of(&user)),
+        }
+    };
+    let per_tx = tfchain_types::grid::MAX_GRID_OPS;
+    for _ in 0..(MAX_NODE_RESERVATIONS as usize / per_tx) {
+        n.ok(&user, vec![one_hru(); per_tx], &[]);
+    }
+    assert_eq!(
+        n.chain.state.node(2).map(|x| x.reservations),
+        Some(MAX_NODE_RESERVATIONS)
+    );
+    assert_eq!(
+        n.grid_err(&user, vec![one_hru()], &[]),
+        GridError::NodeFull {
+            node: 2,
+            max: MAX_NODE_RESERVATIONS
+        }
+    );
+    // Ending one makes room for one.
+    n.ok(
+        &user,
+        vec![GridOp::Cancel {
+            reservation: 1,
+            owner_auth: tfchain_types::unsigned_by(&user.public_key()),
+        }],
+        &[],
+    );
+    n.ok(&user, vec![one_hru()], &[]);
+    n.check_invariants();
+}

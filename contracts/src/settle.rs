@@ -84,6 +84,10 @@ pub fn end<V: GridView + ?Sized>(
         .used
         .checked_sub(&r.resources)
         .ok_or(GridError::Overflow)?;
+    node.reservations = node
+        .reservations
+        .checked_sub(1)
+        .ok_or(GridError::Overflow)?;
     r.state = ReservationState::Ended {
         at: ctx.height,
         reason,

@@ -21,6 +21,10 @@ pub const MAX_FARM_NAME: usize = 64;
 pub const MAX_DEPLOYMENT_DATA: usize = 512;
 /// Most grid operations in one transaction (§8).
 pub const MAX_GRID_OPS: usize = 16;
+/// Most live reservations one node holds (§8): bounds the work of the ops that touch all
+/// of a node's reservations (`Claim`, `RemoveNode`), so no op costs more than a bounded
+/// number of settlements however much capacity a node declares.
+pub const MAX_NODE_RESERVATIONS: u32 = 1_024;
 
 /// An amount of capacity (§7.1): cores, GiB of memory, SSD and HDD, IPv4 addresses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -337,6 +341,8 @@ pub struct Node {
     pub price: Price,
     /// Σ resources of the node's reservations that have not ended.
     pub used: Resources,
+    /// How many of its reservations have not ended (at most `MAX_NODE_RESERVATIONS`).
+    pub reservations: u32,
     pub state: NodeState,
     /// Settled but not yet claimed.
     pub earnings: Currency,

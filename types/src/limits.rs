@@ -25,3 +25,5 @@ pub const MAX_GOSSIP_MESSAGE: usize = MAX_BLOCK_SIZE + 64 * 1024;
 pub const MAX_GRID_OPS: usize = crate::grid::MAX_GRID_OPS;
 /// Largest reservation `deployment_data`.
 pub const MAX_DEPLOYMENT_DATA: usize = crate::grid::MAX_DEPLOYMENT_DATA;
+/// Most live reservations on one node.
+pub const MAX_NODE_RESERVATIONS: u32 = crate::grid::MAX_NODE_RESERVATIONS;

@@ -43,6 +43,7 @@ pub fn apply<V: GridView + ?Sized>(
         capacity: *capacity,
         price: *price,
         used: Resources::ZERO,
+        reservations: 0,
         state: NodeState::Up,
         earnings: Currency::ZERO,
     });

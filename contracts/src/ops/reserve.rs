@@ -8,6 +8,7 @@ use crate::ledger::Ledger;
 use crate::params::GridContext;
 use crate::settle;
 use crate::state::{GridKey, GridView};
+use tfchain_types::grid::MAX_NODE_RESERVATIONS;
 use tfchain_types::{
     Condition, Currency, GridEventKind, Hash, NodeId, NodeState, Reservation, ReservationState,
     Resources,
@@ -60,6 +61,12 @@ pub fn apply<V: GridView + ?Sized>(
             state: node.state,
         });
     }
+    if node.reservations >= MAX_NODE_RESERVATIONS {
+        return Err(GridError::NodeFull {
+            node: node.id,
+            max: MAX_NODE_RESERVATIONS,
+        });
+    }
     let used = node
         .used
         .checked_add(req.resources)
@@ -106,6 +113,7 @@ pub fn apply<V: GridView + ?Sized>(
         state: ReservationState::Active,
     };
     node.used = used;
+    node.reservations += 1;
     settle::index(l, &r, ctx);
     l.index(GridKey::NodeReservation(node.id, id));
     l.index(GridKey::OwnerReservation(req.owner.address(), id));
