@@ -12,8 +12,8 @@ use crate::error::{FundsSummary, Result, WalletError};
 use tfchain_api::{OutputInfo, OutputKind};
 use tfchain_types::limits::{MAX_ARBITRARY_DATA, MAX_INPUTS};
 use tfchain_types::{
-    Condition, Currency, Fulfillment, Height, Input, KeySignature, Output, OutputId, PublicKey,
-    Signature, StakeOutput, Timestamp, Transaction, LOCK_TIME_THRESHOLD, TX_VERSION,
+    Condition, Currency, Fulfillment, GridOp, Height, Input, KeySignature, Output, OutputId,
+    PublicKey, Signature, StakeOutput, Timestamp, Transaction, LOCK_TIME_THRESHOLD, TX_VERSION,
 };
 
 /// Where a new transaction would be validated: the next block's height, and a time no
@@ -231,6 +231,8 @@ pub struct TxParts {
     pub stake_outputs: Vec<StakeOutput>,
     pub fee: Currency,
     pub data: Vec<u8>,
+    /// Capacity-market operations (PROTOCOL.md §7.3), their authorisations still unsigned.
+    pub grid_ops: Vec<GridOp>,
 }
 
 impl TxParts {
@@ -249,7 +251,7 @@ impl TxParts {
             blockstake_outputs: self.stake_outputs,
             fee: self.fee,
             arbitrary_data: self.data,
-            grid_ops: vec![],
+            grid_ops: self.grid_ops,
         })
     }
 }

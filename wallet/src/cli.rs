@@ -1,5 +1,8 @@
 //! The command line of `tfchainc` (clap derive).
 
+pub use crate::cli_grid::{
+    FarmCmd, NodeCmd, PriceArgs, ReservationCmd, ReserveArgs, ResourceArgs, SubmitOpts,
+};
 use crate::rpc::DEFAULT_RPC_URL;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -46,6 +49,17 @@ pub enum Command {
     /// Key derivation for scripts and compatibility checks (no wallet, no node).
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Capacity market: register and show farms.
+    #[command(subcommand)]
+    Farm(FarmCmd),
+    /// Capacity market: register, update, show and claim nodes.
+    #[command(subcommand)]
+    Node(NodeCmd),
+    /// Capacity market: reserve capacity on a node, paying a deposit into escrow.
+    Reserve(ReserveArgs),
+    /// Capacity market: show, list, top up, update and cancel reservations.
+    #[command(subcommand)]
+    Reservation(ReservationCmd),
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,10 @@ pub enum WalletError {
         url: String,
         code: i32,
         message: String,
+        /// The `reason` in the error's data, when the node gives one (transaction errors).
+        reason: Option<String>,
+        /// The stable name of the rule a `TX_INVALID` transaction broke (`capacity_exceeded`).
+        rule: Option<String>,
     },
     #[error("unexpected answer from the node at {url}: {reason}")]
     NodeProtocol { url: String, reason: String },
@@ -150,6 +154,25 @@ pub enum WalletError {
     #[error("no claim with a secret found in {0}")]
     NoSecretFound(String),
 
+    #[error("no {what} {id} on this chain: check the id (`tfchainc {what} list` shows them)")]
+    GridNotFound { what: &'static str, id: u64 },
+    #[error("this wallet does not hold the key of {what}'s owner {owner}: run the command with the owner's wallet")]
+    NotOwner { what: String, owner: String },
+    #[error("node {node} has {shortfall}: reserve less, or find a node with room (`tfchainc node list --free-cru N ...`)")]
+    CapacityExceeded { node: u32, shortfall: String },
+    #[error("node {node} is {state}: it takes no new reservations (its farmer can bring it back with `tfchainc node update {node} --up`)")]
+    NodeNotUp { node: u32, state: String },
+    #[error("the node's price changed since the quote ({reason}): run the command again for a new quote")]
+    RateChanged { reason: String },
+    #[error("{blocks} blocks is below the network's minimum reservation of {min} blocks: pass --blocks {min} or more")]
+    TooFewBlocks { blocks: u64, min: u64 },
+    #[error("reservation {id} has ended ({how}): it cannot be changed; make a new one with `tfchainc reserve`")]
+    ReservationEnded { id: u64, how: String },
+    #[error("the node refused the transaction: {reason}")]
+    GridRefused { reason: String },
+    #[error("not confirmed: nothing was sent (pass --yes to skip the question in scripts)")]
+    Declined,
+
     #[error("transaction {txid} is neither in the node's pool nor on its chain")]
     TxNotFound { txid: String },
     #[error("transaction {txid} was not confirmed within {secs} s")]
@@ -200,6 +223,15 @@ impl WalletError {
             WalletError::SwapNotExpired { .. } => "swap_not_expired",
             WalletError::SecretUnknown { .. } => "secret_unknown",
             WalletError::NoSecretFound { .. } => "no_secret_found",
+            WalletError::GridNotFound { .. } => "not_found",
+            WalletError::NotOwner { .. } => "not_owner",
+            WalletError::CapacityExceeded { .. } => "capacity_exceeded",
+            WalletError::NodeNotUp { .. } => "node_not_up",
+            WalletError::RateChanged { .. } => "rate_changed",
+            WalletError::TooFewBlocks { .. } => "too_few_blocks",
+            WalletError::ReservationEnded { .. } => "reservation_ended",
+            WalletError::GridRefused { .. } => "tx_invalid",
+            WalletError::Declined => "declined",
             WalletError::TxNotFound { .. } => "tx_not_found",
             WalletError::Timeout { .. } => "timeout",
         }

@@ -3,8 +3,9 @@
 //! It owns the wallet side of PROTOCOL.md §3, §4 and §10: BIP-39 mnemonics and Rivine-
 //! compatible key derivation, the encrypted keystore ([`keystore`]: argon2id and
 //! XChaCha20-Poly1305, written atomically with mode 0600), coin selection and transaction
-//! building ([`builder`]), signing ([`sign`]), multisig spend files ([`multisig`]) and
-//! atomic swaps ([`swap`]). Keys never leave it: it builds and signs transactions locally.
+//! building ([`builder`]), signing ([`sign`]), multisig spend files ([`multisig`]),
+//! atomic swaps ([`swap`]), and the capacity market's farms, nodes and reservations
+//! ([`grid`], PROTOCOL.md §7). Keys never leave it: it builds and signs transactions locally.
 //!
 //! Data enters from the user (arguments parsed by [`cli`], passphrases and mnemonics read by
 //! [`prompt`]) and from a node's JSON-RPC API through the `tfchain-api` client ([`rpc`]);
@@ -15,9 +16,11 @@
 pub mod args;
 pub mod builder;
 pub mod cli;
+pub mod cli_grid;
 mod cmd;
 pub mod error;
 pub mod fsutil;
+pub mod grid;
 pub mod keystore;
 pub mod multisig;
 pub mod output;

@@ -154,3 +154,25 @@ pub fn confirm_mnemonic(words: &str) -> Result<()> {
         .map_err(WalletError::PassphrasePrompt)?;
     Ok(())
 }
+
+/// Shows `summary` on the terminal and asks `question [y/N]`; `Declined` unless the answer
+/// is yes, or when there is no terminal to ask on.
+pub fn ask_yes(summary: &str, question: &str) -> Result<()> {
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|_| WalletError::Declined)?;
+    tty.write_all(format!("{summary}\n{question} [y/N] ").as_bytes())
+        .map_err(WalletError::PassphrasePrompt)?;
+    let mut reader =
+        std::io::BufReader::new(tty.try_clone().map_err(WalletError::PassphrasePrompt)?);
+    let mut line = String::new();
+    reader
+        .read_line(&mut line)
+        .map_err(WalletError::PassphrasePrompt)?;
+    match line.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(WalletError::Declined),
+    }
+}

@@ -10,10 +10,13 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 use tfchain_api::{
     error as api_error, AddressApiClient, Balance, BlockInfo, BlockRef, ChainApiClient, ChainInfo,
-    ConsensusApiClient, HistoryPage, OutputApiClient, OutputInfo, TxApiClient, TxInfo,
+    ConsensusApiClient, EventCursor, EventsPage, GridApiClient, HistoryPage, NodeInfo,
+    OutputApiClient, OutputInfo, Quote, ReservationInfo, TxApiClient, TxInfo,
 };
 use tfchain_consensus::ChainParams;
-use tfchain_types::{Address, OutputId, Transaction, TxId};
+use tfchain_types::{
+    Address, Farm, FarmId, Height, NodeId, OutputId, ReservationId, Resources, Transaction, TxId,
+};
 
 /// The default node address (`tfchaind`'s default `--rpc-addr`).
 pub const DEFAULT_RPC_URL: &str = "http://127.0.0.1:23110";
@@ -53,16 +56,23 @@ impl Node {
 
     fn err(&self, e: ClientError) -> WalletError {
         match e {
-            ClientError::Call(obj) => WalletError::NodeRefused {
-                url: self.url.clone(),
-                code: obj.code(),
-                message: match obj.data() {
-                    Some(d) if obj.code() == api_error::INVALID_PARAMS => {
-                        format!("{} ({})", obj.message(), d.get())
-                    }
-                    _ => obj.message().to_string(),
-                },
-            },
+            ClientError::Call(obj) => {
+                let detail = obj
+                    .data()
+                    .and_then(|d| serde_json::from_str::<Detail>(d.get()).ok());
+                WalletError::NodeRefused {
+                    url: self.url.clone(),
+                    code: obj.code(),
+                    message: match obj.data() {
+                        Some(d) if obj.code() == api_error::INVALID_PARAMS => {
+                            format!("{} ({})", obj.message(), d.get())
+                        }
+                        _ => obj.message().to_string(),
+                    },
+                    reason: detail.as_ref().and_then(|d| d.reason.clone()),
+                    rule: detail.and_then(|d| d.rule),
+                }
+            }
             ClientError::Transport(t) => WalletError::NodeUnreachable {
                 url: self.url.clone(),
                 reason: chain_of(&*t),
@@ -188,6 +198,103 @@ impl Node {
             p.insert(limit)
         })?;
         self.batch("address_getHistory", params).await
+    }
+}
+
+/// What the node's transaction errors carry in their `data`: the rule in words and, for
+/// `TX_INVALID`, its stable name.
+#[derive(serde::Deserialize)]
+struct Detail {
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    rule: Option<String>,
+}
+
+/// The `grid` namespace (PROTOCOL.md §7). A lookup of an id the chain does not have is
+/// [`WalletError::GridNotFound`].
+impl Node {
+    fn not_found(&self, e: ClientError, what: &'static str, id: u64) -> WalletError {
+        match e {
+            ClientError::Call(obj) if obj.code() == api_error::NOT_FOUND => {
+                WalletError::GridNotFound { what, id }
+            }
+            e => self.err(e),
+        }
+    }
+
+    pub async fn farm(&self, id: FarmId) -> Result<Farm> {
+        self.client
+            .get_farm(id)
+            .await
+            .map_err(|e| self.not_found(e, "farm", id.into()))
+    }
+
+    pub async fn farms(&self, after: Option<FarmId>, limit: Option<u32>) -> Result<Vec<Farm>> {
+        self.client
+            .list_farms(after, limit)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
+    pub async fn grid_node(&self, id: NodeId) -> Result<NodeInfo> {
+        self.client
+            .get_node(id)
+            .await
+            .map_err(|e| self.not_found(e, "node", id.into()))
+    }
+
+    pub async fn grid_nodes(
+        &self,
+        farm: Option<FarmId>,
+        min_free: Option<Resources>,
+        after: Option<NodeId>,
+        limit: Option<u32>,
+    ) -> Result<Vec<NodeInfo>> {
+        self.client
+            .list_nodes(farm, min_free, after, limit)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
+    pub async fn reservation(&self, id: ReservationId) -> Result<ReservationInfo> {
+        self.client
+            .get_reservation(id)
+            .await
+            .map_err(|e| self.not_found(e, "reservation", id))
+    }
+
+    pub async fn reservations(
+        &self,
+        node: Option<NodeId>,
+        owner: Option<Address>,
+        after: Option<ReservationId>,
+        limit: Option<u32>,
+    ) -> Result<Vec<ReservationInfo>> {
+        self.client
+            .list_reservations(node, owner, after, limit)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
+    pub async fn quote(&self, node: NodeId, resources: Resources, blocks: u64) -> Result<Quote> {
+        self.client
+            .quote(node, resources, blocks)
+            .await
+            .map_err(|e| self.not_found(e, "node", node.into()))
+    }
+
+    pub async fn grid_events(
+        &self,
+        node: Option<NodeId>,
+        from_height: Option<Height>,
+        limit: Option<u32>,
+        after: Option<EventCursor>,
+    ) -> Result<EventsPage> {
+        self.client
+            .get_events(node, from_height, limit, after)
+            .await
+            .map_err(|e| self.err(e))
     }
 }
 

@@ -50,6 +50,38 @@ pub fn fill_signatures<'k>(
     filled
 }
 
+/// Signs every slot of `tx` (inputs and grid-op authorisations, PROTOCOL.md §7.3) whose
+/// public key `key_for` knows or one of `extra` has (a node key for `RegisterNode`'s
+/// `node_sig`); returns how many were signed.
+pub fn sign_all<'k>(
+    tx: &mut Transaction,
+    genesis_id: &BlockId,
+    key_for: impl Fn(&PublicKey) -> Option<&'k SecretKey>,
+    extra: &[SecretKey],
+) -> usize {
+    let mut wanted: Vec<PublicKey> = Vec::new();
+    let mut want_fulfillment = |f: &Fulfillment| match f {
+        Fulfillment::Signature(ks) => wanted.push(ks.public_key),
+        Fulfillment::MultiSignature(list) => wanted.extend(list.iter().map(|ks| ks.public_key)),
+        Fulfillment::Claim { public_key, .. } | Fulfillment::Refund { public_key, .. } => {
+            wanted.push(*public_key)
+        }
+    };
+    for input in tx.coin_inputs.iter().chain(tx.blockstake_inputs.iter()) {
+        want_fulfillment(&input.fulfillment);
+    }
+    for op in &tx.grid_ops {
+        if let Some(f) = op.authorization() {
+            want_fulfillment(f);
+        }
+    }
+    wanted.sort();
+    wanted.dedup();
+    let mut keys: Vec<SecretKey> = wanted.iter().filter_map(&key_for).cloned().collect();
+    keys.extend(extra.iter().cloned());
+    tx.sign_with(genesis_id, &keys)
+}
+
 /// How many signatures in `list` verify over the sighash of `tx`.
 pub fn valid_signatures(list: &[KeySignature], sighash: &tfchain_types::Hash) -> usize {
     list.iter()
@@ -66,7 +98,8 @@ mod tests {
     use tfchain_consensus::testkit::TestChain;
     use tfchain_consensus::{validate_transaction, SpendContext, StateView};
     use tfchain_types::{
-        Address, Condition, Currency, Input, MultiSigCondition, Output, Seed, Signature,
+        Address, Condition, Currency, FarmName, GridOp, Input, MultiSigCondition, Output, Price,
+        Resources, Seed, Signature,
     };
 
     /// The test chain's funded keys are keys 0.. of `Seed([2; 32])`.
@@ -232,5 +265,116 @@ mod tests {
             panic!("shape changed");
         };
         assert_eq!(valid_signatures(l, &sighash), 2);
+    }
+    /// A transaction from `key`'s coins carrying `ops` (fee and deposits paid, change back).
+    fn grid_tx(chain: &TestChain, key: &WalletKey, ops: Vec<GridOp>) -> Transaction {
+        let tip = chain.state.tip();
+        let funds = classify(
+            outputs_of(chain, &key.address),
+            |_| true,
+            SpendAt::next(tip.height, tip.timestamp, 0),
+        )
+        .expect("classify");
+        let deposits = Currency::checked_sum(ops.iter().map(GridOp::deposit)).expect("sum");
+        let plan =
+            plan_coins(&funds, deposits, chain.params.min_fee, chain.params.min_fee).expect("plan");
+        let mut parts = TxParts {
+            fee: plan.fee,
+            grid_ops: ops,
+            ..Default::default()
+        };
+        for c in &plan.inputs {
+            parts.coin_inputs.push(Input {
+                parent: c.id,
+                fulfillment: single_key_fulfillment(key.public_key()),
+            });
+        }
+        if let Some(v) = plan.change {
+            parts.coin_outputs.push(Output {
+                value: v,
+                condition: Condition::Address(key.address),
+            });
+        }
+        parts.build().expect("build")
+    }
+
+    #[test]
+    fn grid_ops_are_signed_by_the_owner_and_the_node_key() {
+        let (mut chain, seed) = chain();
+        let gid = chain.params.genesis_id;
+        let owner = WalletKey::derive(&seed, 0);
+        let node = WalletKey::derive(&seed, 100);
+        let mine = |pk: &PublicKey| (*pk == owner.public_key()).then_some(&owner.secret);
+        let mut farm = grid_tx(
+            &chain,
+            &owner,
+            vec![GridOp::RegisterFarm {
+                name: FarmName("f".into()),
+                owner: Condition::Address(owner.address),
+                payout: owner.address,
+            }],
+        );
+        assert_eq!(sign_all(&mut farm, &gid, mine, &[]), 1);
+        chain.produce(vec![farm]).expect("the farm registers");
+
+        let capacity = Resources {
+            cru: 4,
+            mru: 8,
+            sru: 0,
+            hru: 0,
+            ipv4: 0,
+        };
+        let price = Price {
+            cru: Currency(1_000_000),
+            ..Default::default()
+        };
+        let register = GridOp::RegisterNode {
+            farm: 1,
+            node_key: node.public_key(),
+            capacity,
+            price,
+            farm_auth: tfchain_types::unsigned_by(&owner.public_key()),
+            node_sig: Signature::ZERO,
+        };
+        let unsigned = grid_tx(&chain, &owner, vec![register]);
+        // Without the node key, node_sig stays blank and the chain refuses it.
+        let mut without = unsigned.clone();
+        assert_eq!(sign_all(&mut without, &gid, mine, &[]), 2);
+        assert!(validate_transaction(&chain.state, &without, &chain.params, &ctx(&chain)).is_err());
+        let mut with = unsigned;
+        assert_eq!(
+            sign_all(&mut with, &gid, mine, std::slice::from_ref(&node.secret)),
+            3
+        );
+        chain.produce(vec![with]).expect("the node registers");
+
+        let rate = price.rate(&capacity).expect("rate");
+        let reserve = GridOp::Reserve {
+            node: 1,
+            resources: capacity,
+            deposit: rate.checked_mul(10).expect("deposit"),
+            max_rate: rate,
+            deployment_hash: tfchain_types::Hash([7; 32]),
+            deployment_data: vec![],
+            owner: Condition::Address(owner.address),
+        };
+        let mut tx = grid_tx(&chain, &owner, vec![reserve]);
+        sign_all(&mut tx, &gid, mine, &[]);
+        chain.produce(vec![tx]).expect("the reservation is made");
+        let mut cancel = grid_tx(
+            &chain,
+            &owner,
+            vec![GridOp::Cancel {
+                reservation: 1,
+                owner_auth: tfchain_types::unsigned_by(&owner.public_key()),
+            }],
+        );
+        // Another wallet's key cannot cancel it.
+        let stranger = WalletKey::derive(&seed, 5);
+        let mut forged = cancel.clone();
+        sign_all(&mut forged, &gid, |_| Some(&stranger.secret), &[]);
+        assert!(validate_transaction(&chain.state, &forged, &chain.params, &ctx(&chain)).is_err());
+        assert_eq!(sign_all(&mut cancel, &gid, mine, &[]), 2);
+        chain.produce(vec![cancel]).expect("the owner cancels");
     }
 }

@@ -56,6 +56,11 @@ impl Wallet {
         })
     }
 
+    /// Key `index` of the wallet's seed, watched or not (e.g. a node key).
+    pub fn derive(&self, index: u64) -> WalletKey {
+        WalletKey::derive(&self.seed, index)
+    }
+
     /// Watched keys in index order.
     pub fn keys(&self) -> Vec<&WalletKey> {
         let mut v: Vec<&WalletKey> = self.by_address.values().collect();

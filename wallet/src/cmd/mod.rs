@@ -2,8 +2,10 @@
 //! returns a [`Report`].
 
 mod chain;
+mod grid;
 mod multisig;
 mod pay;
+mod reserve;
 mod swap;
 mod wallet;
 
@@ -29,6 +31,10 @@ pub async fn run(cli: &Cli) -> Result<Report> {
         Command::Chain(c) => chain::chain(&ctx, c).await,
         Command::Explore(c) => chain::explore(&ctx, c).await,
         Command::Key(c) => chain::key(c),
+        Command::Farm(c) => grid::farm(&ctx, c).await,
+        Command::Node(c) => grid::node(&ctx, c).await,
+        Command::Reserve(a) => reserve::reserve(&ctx, a).await,
+        Command::Reservation(c) => reserve::reservation(&ctx, c).await,
     }
 }
 

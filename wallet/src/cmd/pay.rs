@@ -6,11 +6,11 @@ use crate::builder::{
     classify, plan_coins, plan_stakes, single_key_fulfillment, Funds, Spendable, TxParts,
 };
 use crate::error::{Result, WalletError};
-use crate::sign::fill_signatures;
+use crate::sign::sign_all;
 use crate::wallet::Wallet;
 use tfchain_types::{
-    Address, Condition, Currency, Input, LockedCondition, MultiSigCondition, Output, StakeOutput,
-    Transaction, TxId,
+    Address, Condition, Currency, GridOp, Input, LockedCondition, MultiSigCondition, Output,
+    SecretKey, StakeOutput, Transaction, TxId,
 };
 
 /// The wallet's outputs at the node's tip, sorted by what can be spent.
@@ -102,6 +102,10 @@ pub(crate) struct Payment {
     pub stake: Option<(u64, Condition)>,
     pub fee: Currency,
     pub data: Vec<u8>,
+    /// Capacity-market operations; their deposits are paid from the coin inputs too.
+    pub grid_ops: Vec<GridOp>,
+    /// Keys outside the wallet that must sign (a node key for `RegisterNode`).
+    pub extra_keys: Vec<SecretKey>,
 }
 
 /// A submitted transaction.
@@ -116,13 +120,19 @@ pub(crate) struct Sent {
 /// Builds, signs and submits `p` from the wallet's funds.
 pub(crate) async fn pay(chain: &ChainCtx, w: &mut Wallet, p: Payment) -> Result<Sent> {
     let funds = wallet_funds(chain, w).await?;
-    let pay_total = Currency::checked_sum(p.coin_outputs.iter().map(|o| o.value))
-        .ok_or(WalletError::Overflow)?;
+    let pay_total = Currency::checked_sum(
+        p.coin_outputs
+            .iter()
+            .map(|o| o.value)
+            .chain(p.grid_ops.iter().map(GridOp::deposit)),
+    )
+    .ok_or(WalletError::Overflow)?;
     let plan = plan_coins(&funds, pay_total, p.fee, chain.dust())?;
     let mut parts = TxParts {
         coin_outputs: p.coin_outputs,
         fee: plan.fee,
         data: p.data,
+        grid_ops: p.grid_ops,
         ..Default::default()
     };
     for c in &plan.inputs {
@@ -157,7 +167,7 @@ pub(crate) async fn pay(chain: &ChainCtx, w: &mut Wallet, p: Payment) -> Result<
         change_address = Some(k.address);
     }
     let mut tx = parts.build()?;
-    fill_signatures(&mut tx, &chain.params.genesis_id, w.signer());
+    sign_all(&mut tx, &chain.params.genesis_id, w.signer(), &p.extra_keys);
     let txid = chain.node.submit(&tx).await?;
     Ok(Sent {
         txid,

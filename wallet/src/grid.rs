@@ -1,0 +1,398 @@
+//! The wallet's side of the capacity market (PROTOCOL.md §7): resources and prices as
+//! people type and read them, the owner authorisations grid ops carry (built from the
+//! wallet's keys, signed later with the rest of the transaction), and the node's refusals
+//! turned into errors that say what to do.
+//!
+//! The chain is the judge (it enforces capacity, prices and owners); the wallet checks the
+//! same things first from what the node reports, so the usual mistakes are caught before
+//! anything is signed, and maps the node's `TX_INVALID` reason to the same errors when a
+//! race (another transaction in the pool) gets there first.
+
+use crate::error::{parse_amount, Result, WalletError};
+use crate::wallet::Wallet;
+use tfchain_api::ReservationInfo;
+use tfchain_types::{
+    Condition, Currency, Fulfillment, GridEventKind, KeySignature, NodeState, Price,
+    ReservationState, Resources, Signature,
+};
+
+/// The five resources with their names, in the protocol's order.
+pub fn fields(r: &Resources) -> [(&'static str, u64); 5] {
+    [
+        ("cru", u64::from(r.cru)),
+        ("mru", u64::from(r.mru)),
+        ("sru", u64::from(r.sru)),
+        ("hru", u64::from(r.hru)),
+        ("ipv4", u64::from(r.ipv4)),
+    ]
+}
+
+/// `2 cru, 4 mru, 50 sru` (zero fields left out; `nothing` when all are zero).
+pub fn describe_resources(r: &Resources) -> String {
+    let parts: Vec<String> = fields(r)
+        .iter()
+        .filter(|(_, v)| *v > 0)
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    if parts.is_empty() {
+        "nothing".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// What falls short, field by field: `1 cru free, 4 requested; 0 ipv4 free, 1 requested`.
+/// Empty when `requested` fits in `free`.
+pub fn shortfall(free: &Resources, requested: &Resources) -> String {
+    fields(free)
+        .iter()
+        .zip(fields(requested))
+        .filter(|((_, f), (_, r))| r > f)
+        .map(|((k, f), (_, r))| format!("{f} {k} free, {r} requested"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A price per block in TFT per unit: `cru 0.001, mru 0.0005, …`.
+pub fn describe_price(p: &Price) -> String {
+    [
+        ("cru", p.cru),
+        ("mru", p.mru),
+        ("sru", p.sru),
+        ("hru", p.hru),
+        ("ipv4", p.ipv4),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{k} {}", v.to_tft_string()))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// Parses a per-unit price in TFT (`0.001`, `0.001TFT`).
+pub fn parse_price_field(s: &str) -> Result<Currency> {
+    parse_amount(s)
+}
+
+/// `NodeState` in lower case, as people read it.
+pub fn state_name(s: NodeState) -> &'static str {
+    match s {
+        NodeState::Up => "up",
+        NodeState::Down => "down",
+        NodeState::Removed => "removed",
+    }
+}
+
+/// A reservation's state in words, with when it next changes.
+pub fn describe_state(r: &ReservationInfo) -> String {
+    match r.reservation.state {
+        ReservationState::Active => match r.next_change_at {
+            Some(h) => format!("active (funded until height {h})"),
+            None => "active".into(),
+        },
+        ReservationState::Grace { since } => match r.next_change_at {
+            Some(h) => format!(
+                "grace: out of funds since height {since}, ends at height {h} unless topped up"
+            ),
+            None => format!("grace: out of funds since height {since}"),
+        },
+        ReservationState::Ended { at, reason } => {
+            format!("ended at height {at} ({})", end_reason(reason))
+        }
+    }
+}
+
+fn end_reason(r: tfchain_types::EndReason) -> &'static str {
+    match r {
+        tfchain_types::EndReason::Cancelled => "cancelled",
+        tfchain_types::EndReason::OutOfFunds => "out of funds",
+        tfchain_types::EndReason::NodeRemoved => "node removed",
+    }
+}
+
+/// An event in one line (PROTOCOL.md §7.5).
+pub fn describe_event(e: &GridEventKind) -> String {
+    match e {
+        GridEventKind::FarmRegistered { farm } => format!("farm {farm} registered"),
+        GridEventKind::NodeRegistered { node, farm } => {
+            format!("node {node} registered in farm {farm}")
+        }
+        GridEventKind::NodeUpdated { node, .. } => format!("node {node} updated"),
+        GridEventKind::NodeRemoved { node, .. } => format!("node {node} removed"),
+        GridEventKind::ReservationCreated {
+            reservation,
+            node,
+            resources,
+            rate,
+            ..
+        } => format!(
+            "reservation {reservation} created on node {node}: {} at {rate} per block",
+            describe_resources(resources)
+        ),
+        GridEventKind::ReservationFunded {
+            reservation,
+            amount,
+            escrow,
+            ..
+        } => format!("reservation {reservation} funded with {amount}: escrow now {escrow}"),
+        GridEventKind::DeploymentUpdated {
+            reservation,
+            deployment_hash,
+            ..
+        } => format!("reservation {reservation} now runs deployment {deployment_hash}"),
+        GridEventKind::ReservationGrace { reservation, .. } => {
+            format!("reservation {reservation} ran out of funds (grace period)")
+        }
+        GridEventKind::ReservationResumed { reservation, .. } => {
+            format!("reservation {reservation} resumed")
+        }
+        GridEventKind::ReservationEnded {
+            reservation,
+            reason,
+            refund,
+            ..
+        } => format!(
+            "reservation {reservation} ended ({}): {refund} refunded to its owner",
+            end_reason(*reason)
+        ),
+        GridEventKind::EarningsClaimed {
+            node,
+            farm,
+            farmer,
+            network,
+        } => format!(
+            "node {node}'s earnings claimed: {farmer} to farm {farm}'s payout address, \
+             {network} to the network"
+        ),
+    }
+}
+
+/// Refuses a change to a reservation that has ended.
+pub fn ensure_live(r: &ReservationInfo) -> Result<()> {
+    match r.reservation.state {
+        ReservationState::Ended { at, reason } => Err(WalletError::ReservationEnded {
+            id: r.reservation.id,
+            how: format!("at height {at}, {}", end_reason(reason)),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The fulfilment of `owner` that this wallet can sign: its key for a single-key owner,
+/// or `min` of its keys for a multisig owner. `what` names the thing owned, for the error.
+pub fn authorization(w: &Wallet, owner: &Condition, what: &str) -> Result<Fulfillment> {
+    let not_owner = || WalletError::NotOwner {
+        what: what.to_string(),
+        owner: crate::output::describe_condition(owner),
+    };
+    match owner {
+        Condition::Address(a) => {
+            let k = w.key_of(a).ok_or_else(not_owner)?;
+            Ok(tfchain_types::unsigned_by(&k.public_key()))
+        }
+        Condition::MultiSig(m) => {
+            let min = usize::try_from(m.min).map_err(|_| not_owner())?;
+            let keys: Vec<KeySignature> = m
+                .addresses
+                .iter()
+                .filter_map(|a| w.key_of(a))
+                .take(min)
+                .map(|k| KeySignature {
+                    public_key: k.public_key(),
+                    signature: Signature::ZERO,
+                })
+                .collect();
+            if keys.len() < min || min == 0 {
+                return Err(not_owner());
+            }
+            Ok(Fulfillment::MultiSignature(keys))
+        }
+        _ => Err(not_owner()),
+    }
+}
+
+/// Turns the node's refusal of a grid transaction into an error that says what to do; any
+/// other error passes through.
+pub fn refine(e: WalletError) -> WalletError {
+    match e {
+        WalletError::NodeRefused {
+            code,
+            reason: Some(reason),
+            rule,
+            ..
+        } if code == tfchain_api::error::TX_INVALID => from_reason(&reason, rule.as_deref()),
+        e => e,
+    }
+}
+
+/// The consensus rule's words (`grid op 0 (reserve): node 2 has Resources {…} free, …`)
+/// and, from nodes that send it, its stable name, as one of the wallet's errors.
+fn from_reason(reason: &str, rule: Option<&str>) -> WalletError {
+    // The rule's own words, after the `grid op N (op): ` prefix.
+    let words = reason
+        .strip_prefix("grid op ")
+        .and_then(|r| r.split_once("): "))
+        .map(|(_, rest)| rest)
+        .unwrap_or(reason);
+    if let Some((node, free, requested)) = parse_capacity_exceeded(words) {
+        return WalletError::CapacityExceeded {
+            node,
+            shortfall: shortfall(&free, &requested),
+        };
+    }
+    if let Some((node, state)) = parse_not_up(words) {
+        return WalletError::NodeNotUp { node, state };
+    }
+    let readable = readable_resources(reason);
+    match rule {
+        Some("rate_above_max") => WalletError::RateChanged { reason: readable },
+        _ if words.starts_with("the rate ") && words.contains("above max_rate") => {
+            WalletError::RateChanged { reason: readable }
+        }
+        _ => WalletError::GridRefused { reason: readable },
+    }
+}
+
+/// `node {n} has {free:?} free, {requested:?} requested` (the contracts' CapacityExceeded).
+fn parse_capacity_exceeded(rule: &str) -> Option<(u32, Resources, Resources)> {
+    let rest = rule.strip_prefix("node ")?;
+    let (node, rest) = rest.split_once(" has ")?;
+    let (free, rest) = rest.split_once(" free, ")?;
+    let requested = rest.strip_suffix(" requested")?;
+    Some((
+        node.parse().ok()?,
+        parse_resources_debug(free)?,
+        parse_resources_debug(requested)?,
+    ))
+}
+
+/// `node {n} is {state:?}: it takes no new reservations` (the contracts' NodeNotUp).
+fn parse_not_up(rule: &str) -> Option<(u32, String)> {
+    let rest = rule.strip_prefix("node ")?;
+    let (node, rest) = rest.split_once(" is ")?;
+    let (state, _) = rest.split_once(": it takes no new reservations")?;
+    Some((node.parse().ok()?, state.to_lowercase()))
+}
+
+/// `Resources { cru: 1, mru: 2, sru: 3, hru: 4, ipv4: 5 }` (Rust's Debug form).
+fn parse_resources_debug(s: &str) -> Option<Resources> {
+    let body = s.trim().strip_prefix("Resources {")?.strip_suffix('}')?;
+    let mut r = Resources::ZERO;
+    for part in body.split(',') {
+        let (k, v) = part.split_once(':')?;
+        let v = v.trim();
+        match k.trim() {
+            "cru" => r.cru = v.parse().ok()?,
+            "mru" => r.mru = v.parse().ok()?,
+            "sru" => r.sru = v.parse().ok()?,
+            "hru" => r.hru = v.parse().ok()?,
+            "ipv4" => r.ipv4 = v.parse().ok()?,
+            _ => return None,
+        }
+    }
+    Some(r)
+}
+
+/// Replaces every `Resources { … }` in `s` with its readable form.
+fn readable_resources(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("Resources {") {
+        let Some(j) = rest[i..].find('}') else { break };
+        let (before, debug) = (&rest[..i], &rest[i..=i + j]);
+        out.push_str(before);
+        match parse_resources_debug(debug) {
+            Some(r) => out.push_str(&format!("({})", describe_resources(&r))),
+            None => out.push_str(debug),
+        }
+        rest = &rest[i + j + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(cru: u32, mru: u32, sru: u32, hru: u32, ipv4: u16) -> Resources {
+        Resources {
+            cru,
+            mru,
+            sru,
+            hru,
+            ipv4,
+        }
+    }
+
+    fn refused(reason: &str) -> WalletError {
+        WalletError::NodeRefused {
+            url: "http://x".into(),
+            code: tfchain_api::error::TX_INVALID,
+            message: format!("invalid transaction: {reason}: fix the transaction"),
+            reason: Some(reason.into()),
+            rule: None,
+        }
+    }
+
+    #[test]
+    fn resources_read_well() {
+        assert_eq!(
+            describe_resources(&res(2, 4, 50, 0, 0)),
+            "2 cru, 4 mru, 50 sru"
+        );
+        assert_eq!(describe_resources(&Resources::ZERO), "nothing");
+        assert_eq!(
+            shortfall(&res(1, 32, 500, 0, 1), &res(4, 4, 50, 0, 2)),
+            "1 cru free, 4 requested; 1 ipv4 free, 2 requested"
+        );
+        assert_eq!(shortfall(&res(8, 8, 8, 8, 8), &res(1, 1, 1, 1, 1)), "");
+    }
+
+    #[test]
+    fn capacity_refusals_name_what_is_short() {
+        let e = refine(refused(
+            "grid op 0 (reserve): node 2 has Resources { cru: 1, mru: 32, sru: 500, hru: 0, \
+             ipv4: 1 } free, Resources { cru: 4, mru: 4, sru: 50, hru: 0, ipv4: 0 } requested",
+        ));
+        assert_eq!(e.kind(), "capacity_exceeded");
+        assert!(
+            e.to_string()
+                .starts_with("node 2 has 1 cru free, 4 requested: reserve less"),
+            "{e}"
+        );
+        let e = refine(refused(
+            "grid op 1 (reserve): node 7 is Down: it takes no new reservations",
+        ));
+        assert_eq!(e.kind(), "node_not_up");
+        assert!(e.to_string().starts_with("node 7 is down:"), "{e}");
+    }
+
+    #[test]
+    fn other_refusals_keep_the_rule_in_readable_words() {
+        let e = refine(refused(
+            "grid op 0 (update_node): capacity Resources { cru: 1, mru: 0, sru: 0, hru: 0, \
+             ipv4: 0 } is below what live reservations use (Resources { cru: 2, mru: 4, sru: \
+             0, hru: 0, ipv4: 0 })",
+        ));
+        assert_eq!(e.kind(), "tx_invalid");
+        assert_eq!(
+            e.to_string(),
+            "the node refused the transaction: grid op 0 (update_node): capacity (1 cru) is \
+             below what live reservations use ((2 cru, 4 mru))"
+        );
+        let e = refine(refused(
+            "grid op 0 (reserve): the rate 0.002 TFT per block is above max_rate 0.001 TFT: \
+             the price changed, ask for a new quote",
+        ));
+        assert_eq!(e.kind(), "rate_changed");
+        // Not a transaction error: unchanged.
+        let other = WalletError::NodeRefused {
+            url: "u".into(),
+            code: -32601,
+            message: "Method not found".into(),
+            reason: None,
+            rule: None,
+        };
+        assert_eq!(refine(other).kind(), "node_refused");
+    }
+}
