@@ -6,9 +6,9 @@
 //!
 //! | code | name | meaning | `data` |
 //! |---|---|---|---|
-//! | 1001 | `NOT_FOUND` | the block or transaction named in the request is not on the current chain (or in the pool) | `{kind, key}` |
+//! | 1001 | `NOT_FOUND` | the block, transaction, farm, node or reservation named in the request is not on the current chain (or in the pool) | `{kind, key}` |
 //! | 1002 | `TX_DECODE` | a submitted transaction is not hex, or its bytes do not decode (PROTOCOL.md §2) | `{reason}` |
-//! | 1003 | `TX_INVALID` | a submitted transaction breaks a consensus rule (PROTOCOL.md §4.3) | `{reason, sender_fault}` |
+//! | 1003 | `TX_INVALID` | a submitted transaction breaks a consensus rule (PROTOCOL.md §4.3, §7.3) | `{reason, sender_fault, rule}` |
 //! | 1004 | `TX_REJECTED_BY_POOL` | the transaction is valid but the pool's policy refuses it (pool full, fee rate too low, too many unconfirmed ancestors, replacement rules) | `{reason}` |
 //! | 1005 | `ADMIN_DISABLED` | an `admin_*` method was called on a node started without `--rpc-admin` | none |
 //! | 1006 | `UNAVAILABLE` | the node cannot answer yet (still syncing, shutting down, index still being built); retry later | `{reason}` |
@@ -18,7 +18,11 @@
 //! `sender_fault` is `true` when the transaction can never become valid (bad signature,
 //! imbalance, fee below minimum, …) and `false` when the node's view of the chain or time
 //! can change the verdict (an input it has not seen yet, a maturity or time lock not yet
-//! passed).
+//! passed, grid state that may change). `rule` names the rule that failed for programs, in
+//! snake_case, and is never renamed: a grid operation's rule (`unknown_node`,
+//! `zero_resources`, `deposit_too_small`, `rate_above_max`, `capacity_exceeded`, … — the
+//! `GridError` variants of PROTOCOL.md §7.3), `grid_auth` when an op's owner fulfilment
+//! fails, otherwise the transaction rule (`fee_below_minimum`, `coin_imbalance`, …).
 //!
 //! The same table is [`ERROR_CODES`], from which the README's table is generated and checked.
 //! Parameters that fail to deserialize (for example a `BlockRef` of `"abc"`) are rejected by
@@ -55,7 +59,7 @@ pub const ERROR_CODES: &[(i32, &str, &str)] = &[
     (
         NOT_FOUND,
         "NOT_FOUND",
-        "the block or transaction named in the request is not on the current chain (or in the pool)",
+        "the block, transaction, farm, node or reservation named in the request is not on the current chain (or in the pool)",
     ),
     (
         TX_DECODE,
@@ -65,7 +69,7 @@ pub const ERROR_CODES: &[(i32, &str, &str)] = &[
     (
         TX_INVALID,
         "TX_INVALID",
-        "a submitted transaction breaks a consensus rule (PROTOCOL.md §4.3)",
+        "a submitted transaction breaks a consensus rule (PROTOCOL.md §4.3, §7.3)",
     ),
     (
         TX_REJECTED_BY_POOL,
@@ -97,9 +101,10 @@ pub const ERROR_CODES: &[(i32, &str, &str)] = &[
 /// The `data` of a [`NOT_FOUND`] error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NotFoundData {
-    /// What was looked up: `"block"` or `"transaction"`.
+    /// What was looked up: `"block"`, `"transaction"`, `"farm"`, `"node"` or
+    /// `"reservation"`.
     pub kind: String,
-    /// The key as given: a height, a block ID or a TxId.
+    /// The key as given: a height, a block ID, a TxId or a grid id.
     pub key: String,
 }
 
@@ -116,6 +121,10 @@ pub struct TxInvalidData {
     pub reason: String,
     /// Whether the transaction can never become valid (see the module docs).
     pub sender_fault: bool,
+    /// The rule that failed, as a stable snake_case name (see the module docs and
+    /// [`tx_rule`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 fn reason(r: impl Display) -> Option<ReasonData> {
@@ -191,6 +200,51 @@ pub fn tx_invalid(err: &TxError) -> ErrorObjectOwned {
         Some(TxInvalidData {
             reason: err.to_string(),
             sender_fault,
+            rule: Some(tx_rule(err).to_string()),
+        }),
+    )
+}
+
+/// The stable name of the rule `err` broke: for a grid operation's own rules
+/// (`TxError::Grid`, `TxError::GridShape`) the `GridError`'s (`"unknown_node"`,
+/// `"deposit_too_small"`, …), otherwise the `TxError` variant's in snake_case
+/// (`"grid_auth"`, `"fee_below_minimum"`, …).
+pub fn tx_rule(err: &TxError) -> &'static str {
+    match err {
+        TxError::Grid { source, .. } | TxError::GridShape { source, .. } => source.rule(),
+        TxError::GridAuth { .. } => "grid_auth",
+        TxError::GridOwnerCondition { .. } => "grid_owner_condition",
+        TxError::BadNodeSignature { .. } => "bad_node_signature",
+        TxError::TooManyGridOps { .. } => "too_many_grid_ops",
+        TxError::UnsupportedVersion(_) => "unsupported_version",
+        TxError::TooLarge { .. } => "too_large",
+        TxError::TooManyInputs { .. } => "too_many_inputs",
+        TxError::TooManyOutputs { .. } => "too_many_outputs",
+        TxError::ArbitraryDataTooLarge { .. } => "arbitrary_data_too_large",
+        TxError::DuplicateInput { .. } => "duplicate_input",
+        TxError::MissingInput { .. } => "missing_input",
+        TxError::WrongInputKind { .. } => "wrong_input_kind",
+        TxError::ImmatureInput { .. } => "immature_input",
+        TxError::Fulfillment { .. } => "fulfillment",
+        TxError::ZeroValueOutput { .. } => "zero_value_output",
+        TxError::OutputCondition { .. } => "output_condition",
+        TxError::CoinImbalance { .. } => "coin_imbalance",
+        TxError::StakeImbalance { .. } => "stake_imbalance",
+        TxError::FeeBelowMinimum { .. } => "fee_below_minimum",
+        TxError::Overflow => "overflow",
+    }
+}
+
+/// [`NOT_FOUND`] for a grid record or other named thing: `kind` is what was looked up
+/// (`"farm"`, `"node"`, `"reservation"`), `key` its id as given, `hint` what to do.
+pub fn not_found(kind: &str, key: impl Display, hint: &str) -> ErrorObjectOwned {
+    let key = key.to_string();
+    ErrorObjectOwned::owned(
+        NOT_FOUND,
+        format!("{kind} {key} not found on the current chain: {hint}"),
+        Some(NotFoundData {
+            kind: kind.into(),
+            key,
         }),
     )
 }
@@ -339,6 +393,36 @@ mod tests {
             source: ConditionError::BadSignature,
         });
         assert_eq!(data(&e)["sender_fault"], json!(true));
+
+        let e = tx_invalid(&TxError::Grid {
+            index: 0,
+            op: "reserve",
+            source: tfchain_contracts::GridError::DepositTooSmall {
+                deposit: Currency(1),
+                min: Currency(10),
+            },
+        });
+        assert_eq!(data(&e)["rule"], json!("deposit_too_small"));
+        assert_eq!(data(&e)["sender_fault"], json!(false));
+        let e = tx_invalid(&TxError::GridAuth {
+            index: 1,
+            op: "cancel",
+            source: ConditionError::KeyMismatch,
+        });
+        assert_eq!(data(&e)["rule"], json!("grid_auth"));
+        let e = tx_invalid(&TxError::FeeBelowMinimum {
+            fee: Currency(1),
+            min: Currency(2),
+        });
+        assert_eq!(data(&e)["rule"], json!("fee_below_minimum"));
+
+        let e = not_found("node", 7, "list nodes with grid_listNodes");
+        assert_eq!(e.code(), NOT_FOUND);
+        assert_eq!(
+            e.message(),
+            "node 7 not found on the current chain: list nodes with grid_listNodes"
+        );
+        assert_eq!(data(&e), json!({"kind": "node", "key": "7"}));
 
         let e = tx_rejected_by_pool("the pool is full");
         assert_eq!(e.code(), TX_REJECTED_BY_POOL);

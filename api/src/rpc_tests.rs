@@ -206,6 +206,89 @@ impl AdminApiServer for Dummy {
     }
 }
 
+/// An empty capacity market: every lookup misses, every list is empty.
+#[async_trait]
+impl GridApiServer for Dummy {
+    async fn get_farm(&self, farm: tfchain_types::FarmId) -> RpcResult<Farm> {
+        Err(error::not_found(
+            "farm",
+            farm,
+            "list farms with grid_listFarms",
+        ))
+    }
+
+    async fn list_farms(
+        &self,
+        _after: Option<tfchain_types::FarmId>,
+        limit: Option<u32>,
+    ) -> RpcResult<Vec<Farm>> {
+        page_limit(limit).map(|_| vec![])
+    }
+
+    async fn get_node(&self, node: NodeId) -> RpcResult<NodeInfo> {
+        Err(error::not_found(
+            "node",
+            node,
+            "list nodes with grid_listNodes",
+        ))
+    }
+
+    async fn list_nodes(
+        &self,
+        _farm: Option<tfchain_types::FarmId>,
+        _min_free: Option<Resources>,
+        _after: Option<NodeId>,
+        limit: Option<u32>,
+    ) -> RpcResult<Vec<NodeInfo>> {
+        page_limit(limit).map(|_| vec![])
+    }
+
+    async fn get_reservation(&self, reservation: ReservationId) -> RpcResult<ReservationInfo> {
+        Err(error::not_found("reservation", reservation, "check the id"))
+    }
+
+    async fn list_reservations(
+        &self,
+        _node: Option<NodeId>,
+        _owner: Option<Address>,
+        _after: Option<ReservationId>,
+        limit: Option<u32>,
+    ) -> RpcResult<Vec<ReservationInfo>> {
+        page_limit(limit).map(|_| vec![])
+    }
+
+    async fn quote(&self, node: NodeId, _resources: Resources, _blocks: u64) -> RpcResult<Quote> {
+        Err(error::not_found(
+            "node",
+            node,
+            "list nodes with grid_listNodes",
+        ))
+    }
+
+    async fn get_events(
+        &self,
+        _node: Option<NodeId>,
+        _from_height: Option<Height>,
+        limit: Option<u32>,
+        _after: Option<EventCursor>,
+    ) -> RpcResult<EventsPage> {
+        page_limit(limit)?;
+        Ok(EventsPage {
+            events: vec![],
+            next: None,
+        })
+    }
+
+    async fn subscribe_events(
+        &self,
+        pending: PendingSubscriptionSink,
+        _filter: Option<EventFilter>,
+    ) -> SubscriptionResult {
+        pending.accept().await?;
+        Ok(())
+    }
+}
+
 fn module() -> RpcModule<()> {
     let mut m = RpcModule::new(());
     let parts = [
@@ -216,6 +299,7 @@ fn module() -> RpcModule<()> {
         PoolApiServer::into_rpc(Dummy).remove_context(),
         ConsensusApiServer::into_rpc(Dummy).remove_context(),
         NetApiServer::into_rpc(Dummy).remove_context(),
+        GridApiServer::into_rpc(Dummy).remove_context(),
         AdminApiServer::into_rpc(Dummy).remove_context(),
     ];
     for part in parts {
@@ -376,6 +460,45 @@ async fn tx_methods() {
     let (code, msg, _) = call_err(&m, "admin_shutdown", json!([])).await;
     assert_eq!(code, error::ADMIN_DISABLED);
     assert!(msg.contains("--rpc-admin"));
+}
+
+#[tokio::test]
+async fn grid_params_decode_through_the_server() {
+    let m = module();
+    let (code, msg, data) = call_err(&m, "grid_getNode", json!([7])).await;
+    assert_eq!(code, error::NOT_FOUND);
+    assert!(msg.starts_with("node 7 not found"), "{msg}");
+    assert_eq!(data, json!({"kind": "node", "key": "7"}));
+    let (code, _, _) = call_err(&m, "grid_getFarm", json!([-1])).await;
+    assert_eq!(code, error::INVALID_PARAMS);
+
+    let free = json!({"cru": 1, "mru": 2, "sru": 0, "hru": 0, "ipv4": 0});
+    let nodes = raw_ok(
+        &m,
+        "grid_listNodes",
+        json!({"farm": 1, "min_free": free, "limit": 5}),
+    )
+    .await;
+    assert_eq!(nodes, json!([]));
+    let (code, _, _) = call_err(&m, "grid_listNodes", json!([null, {"cpu": 1}])).await;
+    assert_eq!(
+        code,
+        error::INVALID_PARAMS,
+        "unknown resource fields are refused"
+    );
+
+    let cursor = json!({"height": 3, "index": 0, "block": "ab".repeat(32)});
+    let page = raw_ok(&m, "grid_getEvents", json!({"node": 1, "after": cursor})).await;
+    assert_eq!(page, json!({"events": [], "next": null}));
+    let (code, _, _) = call_err(&m, "grid_getEvents", json!([null, null, 0])).await;
+    assert_eq!(code, error::INVALID_PARAMS);
+    let (code, _, _) = call_err(
+        &m,
+        "grid_getEvents",
+        json!([null, null, 1, {"height": 3, "index": 0}]),
+    )
+    .await;
+    assert_eq!(code, error::INVALID_PARAMS, "a cursor names its block");
 }
 
 #[tokio::test]

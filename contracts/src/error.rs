@@ -56,3 +56,95 @@ pub enum GridError {
     #[error("amounts overflow")]
     Overflow,
 }
+
+impl GridError {
+    /// The rule's stable name for programs (the variant in snake_case, e.g.
+    /// `"deposit_too_small"`): what RPC errors carry as `rule`. Never renamed.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            GridError::FarmNameInvalid => "farm_name_invalid",
+            GridError::FarmNameTaken(_) => "farm_name_taken",
+            GridError::OwnerNotAccount => "owner_not_account",
+            GridError::PayoutNotSingleKey => "payout_not_single_key",
+            GridError::UnknownFarm(_) => "unknown_farm",
+            GridError::UnknownNode(_) => "unknown_node",
+            GridError::UnknownReservation(_) => "unknown_reservation",
+            GridError::ZeroCapacity => "zero_capacity",
+            GridError::NodeKeyTaken(_) => "node_key_taken",
+            GridError::EmptyUpdate => "empty_update",
+            GridError::NodeRemoved(_) => "node_removed",
+            GridError::CapacityBelowUsed { .. } => "capacity_below_used",
+            GridError::ZeroResources => "zero_resources",
+            GridError::NodeNotUp { .. } => "node_not_up",
+            GridError::CapacityExceeded { .. } => "capacity_exceeded",
+            GridError::RateOverflow => "rate_overflow",
+            GridError::ZeroRate => "zero_rate",
+            GridError::RateAboveMax { .. } => "rate_above_max",
+            GridError::DepositTooSmall { .. } => "deposit_too_small",
+            GridError::ZeroAmount => "zero_amount",
+            GridError::ReservationEnded(_) => "reservation_ended",
+            GridError::Overflow => "overflow",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn rule_names_are_unique_snake_case() {
+        let r = Resources::default();
+        let c = Currency(1);
+        let all = [
+            GridError::FarmNameInvalid,
+            GridError::FarmNameTaken(FarmName("a".into())),
+            GridError::OwnerNotAccount,
+            GridError::PayoutNotSingleKey,
+            GridError::UnknownFarm(1),
+            GridError::UnknownNode(1),
+            GridError::UnknownReservation(1),
+            GridError::ZeroCapacity,
+            GridError::NodeKeyTaken(1),
+            GridError::EmptyUpdate,
+            GridError::NodeRemoved(1),
+            GridError::CapacityBelowUsed {
+                capacity: r,
+                used: r,
+            },
+            GridError::ZeroResources,
+            GridError::NodeNotUp {
+                node: 1,
+                state: NodeState::Down,
+            },
+            GridError::CapacityExceeded {
+                node: 1,
+                requested: r,
+                free: r,
+            },
+            GridError::RateOverflow,
+            GridError::ZeroRate,
+            GridError::RateAboveMax {
+                rate: c,
+                max_rate: c,
+            },
+            GridError::DepositTooSmall { deposit: c, min: c },
+            GridError::ZeroAmount,
+            GridError::ReservationEnded(1),
+            GridError::Overflow,
+        ];
+        let names: BTreeSet<&str> = all.iter().map(GridError::rule).collect();
+        assert_eq!(names.len(), all.len(), "two variants share a rule name");
+        for n in names {
+            assert!(
+                n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{n} is not snake_case"
+            );
+        }
+        assert_eq!(
+            GridError::DepositTooSmall { deposit: c, min: c }.rule(),
+            "deposit_too_small"
+        );
+    }
+}
