@@ -97,9 +97,7 @@ impl ChainApiServer for Rpc {
 
     async fn get_supply(&self) -> RpcResult<Supply> {
         let store = &self.chain.store;
-        let tip = store.tip();
-        let totals = store.totals();
-        let (coins, blockstakes) = (totals.coins, totals.blockstakes);
+        let (tip, totals) = store.tip_and_totals();
         let rewards = self
             .chain
             .params
@@ -119,10 +117,10 @@ impl ChainApiServer for Rpc {
         .ok_or_else(|| internal("genesis coins overflow"))?;
         Ok(Supply {
             height: tip.height,
-            coins,
-            escrow: Currency::ZERO,
-            unclaimed_earnings: Currency::ZERO,
-            blockstakes,
+            coins: totals.coins,
+            escrow: totals.escrow,
+            unclaimed_earnings: totals.earnings,
+            blockstakes: totals.blockstakes,
             expected_coins: genesis_coins
                 .checked_add(rewards)
                 .ok_or_else(|| internal("supply overflows"))?,

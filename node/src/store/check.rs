@@ -6,9 +6,10 @@
 //!
 //! 1. `C` is sound: height entry, index entry (status `OnMain`, same height), body and undo
 //!    data exist and decode, and its parent is the main-chain block one height below;
-//! 2. the unspent outputs are at `C`: everything `C`'s diff created is unspent with the
-//!    same entry, everything it spent is not, and a full scan of the coins and blockstakes
-//!    equals the totals recorded in `C`'s undo data;
+//! 2. the state is at `C`: everything `C`'s diff created is unspent with the same entry,
+//!    everything it spent is not, every grid record it changed holds its value after `C`,
+//!    and a full scan of the coins, blockstakes, reservation escrow and node earnings
+//!    equals the totals recorded in `C`'s undo data (PROTOCOL.md §6);
 //! 3. the parent links of the `max_reorg_depth` blocks below `C` agree.
 //!
 //! It walks down from the highest height in the height index. A candidate that fails (2)
@@ -30,7 +31,7 @@ use super::tables::{
     Tip, TxIndex, Undo, KIND_COIN, KIND_STAKE,
 };
 use super::types::{BlockIndexEntry, BlockStatus, ConsistencyReport, Totals, UndoRecord};
-use super::write::stage_unindex;
+use super::write::{grid_amounts, stage_unindex};
 use std::collections::{BTreeMap, BTreeSet};
 use tfchain_consensus::{BlockDiff, ChainParams, CoinEntry, StakeEntry};
 use tfchain_contracts::{GridKey, GridValue};
@@ -117,6 +118,8 @@ impl Plan {
             repaired,
             coins: self.totals.coins,
             blockstakes: self.totals.blockstakes,
+            escrow: self.totals.escrow,
+            earnings: self.totals.earnings,
         }
     }
 
@@ -255,6 +258,13 @@ impl Overlay {
         }
     }
 
+    fn grid_value(&self, t: &Tables, k: &GridKey) -> Result<Option<GridValue>, StoreError> {
+        match self.grid.get(k) {
+            Some(v) => Ok(v.clone()),
+            None => t.get::<GridState>(k),
+        }
+    }
+
     /// Sets a coin; returns the previous entry.
     fn set_coin(
         &mut self,
@@ -285,7 +295,7 @@ impl Overlay {
     }
 
     /// How many entries of `diff` disagree with the state (created but not unspent with
-    /// the same entry, or spent but unspent).
+    /// the same entry, spent but unspent, a grid record not at its value after the block).
     fn mismatches(&self, t: &Tables, diff: &BlockDiff) -> Result<usize, StoreError> {
         let mut n = 0;
         for (id, e) in &diff.coins_created {
@@ -299,6 +309,9 @@ impl Overlay {
         }
         for (id, _) in &diff.stakes_spent {
             n += usize::from(self.stake(t, id)?.is_some());
+        }
+        for c in &diff.grid {
+            n += usize::from(self.grid_value(t, &c.key)? != c.after);
         }
         Ok(n)
     }
@@ -338,13 +351,24 @@ impl Overlay {
             }
             stakes = stakes.checked_add(e.value).ok_or_else(overflow)?;
         }
+        // Escrow and earnings follow the grid records: take out what each holds now, put
+        // back what it held before the block.
+        let (mut escrow, mut earnings) = (totals.escrow.0, totals.earnings.0);
+        for c in diff.grid.iter().rev() {
+            let (e, n) = grid_amounts(self.grid_value(t, &c.key)?.as_ref());
+            escrow = escrow.checked_sub(e.0).ok_or_else(overflow)?;
+            earnings = earnings.checked_sub(n.0).ok_or_else(overflow)?;
+            let (e, n) = grid_amounts(c.before.as_ref());
+            escrow = escrow.checked_add(e.0).ok_or_else(overflow)?;
+            earnings = earnings.checked_add(n.0).ok_or_else(overflow)?;
+            self.grid.insert(c.key.clone(), c.before.clone());
+        }
         *totals = Totals {
             coins: Currency(coins),
             blockstakes: stakes,
+            escrow: Currency(escrow),
+            earnings: Currency(earnings),
         };
-        for c in diff.grid.iter().rev() {
-            self.grid.insert(c.key.clone(), c.before.clone());
-        }
         Ok(())
     }
 
@@ -394,7 +418,8 @@ fn soft<T>(
     }
 }
 
-/// Σ of every stored coin and blockstake output (decoding each one).
+/// Σ of every stored coin and blockstake output, reservation escrow and node earnings
+/// (decoding each record).
 fn scan_totals(t: &Tables) -> Result<Totals, StoreError> {
     let overflow = || StoreError::unrecoverable("the unspent outputs sum to more than 2^128");
     let mut totals = Totals::default();
@@ -409,7 +434,24 @@ fn scan_totals(t: &Tables) -> Result<Totals, StoreError> {
             .checked_add(e.value)
             .ok_or_else(overflow)?;
     }
+    for item in t.scan::<GridState>(&[]) {
+        let (_, v) = item?;
+        let (e, n) = grid_amounts(Some(&v));
+        totals.escrow = totals.escrow.checked_add(e).ok_or_else(overflow)?;
+        totals.earnings = totals.earnings.checked_add(n).ok_or_else(overflow)?;
+    }
     Ok(totals)
+}
+
+/// Totals in words, for problem reports.
+fn describe(t: &Totals) -> String {
+    format!(
+        "{} TFT / {} blockstakes / {} TFT escrow / {} TFT earnings",
+        t.coins.to_tft_string(),
+        t.blockstakes,
+        t.escrow.to_tft_string(),
+        t.earnings.to_tft_string()
+    )
 }
 
 /// Heights `k` in `[low, high]` whose block's parent is not the main-chain block at `k-1`
@@ -493,16 +535,15 @@ fn plan(t: &Tables, params: &ChainParams) -> Result<Plan, StoreError> {
                 }
                 let mut why = Vec::new();
                 if bad > 0 {
-                    why.push(format!("{bad} unspent outputs disagree with its diff"));
+                    why.push(format!(
+                        "{bad} unspent outputs or grid records disagree with its diff"
+                    ));
                 }
                 if totals != undo.totals {
                     why.push(format!(
-                        "the unspent outputs sum to {} TFT / {} blockstakes, its undo data \
-                         records {} TFT / {}",
-                        totals.coins.to_tft_string(),
-                        totals.blockstakes,
-                        undo.totals.coins.to_tft_string(),
-                        undo.totals.blockstakes
+                        "a full scan finds {}, its undo data records {}",
+                        describe(&totals),
+                        describe(&undo.totals)
                     ));
                 }
                 if !links_ok {
@@ -568,15 +609,9 @@ fn plan(t: &Tables, params: &ChainParams) -> Result<Plan, StoreError> {
     }
     if recorded_totals != Some(totals) {
         problems.push(format!(
-            "the running totals ({}) differ from a full scan of the unspent outputs ({} TFT / {} \
-             blockstakes)",
-            recorded_totals.map_or("missing".into(), |r| format!(
-                "{} TFT / {} blockstakes",
-                r.coins.to_tft_string(),
-                r.blockstakes
-            )),
-            totals.coins.to_tft_string(),
-            totals.blockstakes
+            "the running totals ({}) differ from a full scan ({})",
+            recorded_totals.map_or("missing".into(), |r| describe(&r)),
+            describe(&totals)
         ));
     }
     // A tip pointer to a block marked OnMain that is not on the main chain.

@@ -28,6 +28,7 @@
 mod check;
 mod db;
 mod error;
+mod events;
 mod grid;
 mod indexes;
 mod read;
@@ -38,6 +39,7 @@ mod view;
 mod write;
 
 pub use error::StoreError;
+pub use events::{CursorError, LogEvent, LogPosition};
 pub use types::{
     AddressTx, BlockIndexEntry, BlockStatus, ChainEvent, ConsistencyReport, Equivocation,
     EventPosition, HistoryCursor, HistoryEntry, HistorySource, OutputRef, StoredEvent, Totals,
@@ -57,7 +59,7 @@ use tfchain_types::{Block, BlockId};
 
 /// Version of the on-disk layout. Bump it with any change to a table's key or value
 /// encoding; an older or newer database is refused with [`StoreError::SchemaMismatch`].
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Main-chain metadata kept in memory, newest last.
 const META_CACHE_BLOCKS: usize = 1_024;

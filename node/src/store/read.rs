@@ -22,9 +22,15 @@ impl Store {
         self.inner.head.read().tip.clone()
     }
 
-    /// Σ unspent coins and blockstakes at the tip (from memory).
+    /// Σ unspent coins and blockstakes, escrow and earnings at the tip (from memory).
     pub fn totals(&self) -> Totals {
         self.inner.head.read().totals
+    }
+
+    /// The tip and the totals at it, read together (no commit in between).
+    pub fn tip_and_totals(&self) -> (BlockMeta, Totals) {
+        let head = self.inner.head.read();
+        (head.tip.clone(), head.totals)
     }
 
     /// Metadata of the main-chain block at `height`.

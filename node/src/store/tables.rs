@@ -17,7 +17,9 @@ use tfchain_consensus::equivocation::SignedHeader;
 use tfchain_consensus::{CoinEntry, StakeEntry};
 use tfchain_contracts::{GridKey, GridValue};
 use tfchain_types::limits::MAX_BLOCK_SIZE;
-use tfchain_types::{codec, Address, AddressKind, Block, BlockId, Hash, Height, OutputId, TxId};
+use tfchain_types::{
+    codec, Address, AddressKind, Block, BlockId, GridEvent, Hash, Height, OutputId, TxId,
+};
 
 /// A table: a key prefix, a key type and a value type.
 pub(crate) trait Table {
@@ -74,7 +76,7 @@ tables! {
     GenesisId = 0x01, () => BlockId, limit SMALL_LIMIT;
     /// `()` → the BlockId of the main-chain tip.
     Tip = 0x02, () => BlockId, limit SMALL_LIMIT;
-    /// `()` → running totals of the unspent coins and blockstakes at the tip.
+    /// `()` → running totals at the tip: unspent coins and blockstakes, escrow, earnings.
     RunningTotals = 0x03, () => Totals, limit SMALL_LIMIT;
     /// BlockId → the full block (main chain and side blocks alike).
     Blocks = 0x10, BlockId => Block, limit MAX_BLOCK_SIZE;
@@ -106,6 +108,10 @@ tables! {
     GridEvents = 0x51, EventPosition => StoredEvent, limit OUTPUT_LIMIT;
     /// node BE ‖ height BE ‖ index BE → `()`: the events that name a node.
     NodeEvents = 0x52, NodeEventKey => (), limit SMALL_LIMIT;
+    /// BlockId → the grid events of a block that was undone (reorganisation, rollback,
+    /// repair), kept so that a reader whose cursor names it learns they were reverted
+    /// (§7.5). Written in the undo's batch, removed when the block rejoins the main chain.
+    SideEvents = 0x53, BlockId => Vec<GridEvent>, limit UNDO_LIMIT;
 }
 
 /// `prefix ‖ key`.

@@ -7,11 +7,16 @@ use tfchain_types::{
     BlockId, BlockStakes, Currency, GridEvent, Height, OutputId, OutputKind, TxId,
 };
 
-/// Σ of the unspent coins and blockstakes.
+/// Σ of the unspent coins and blockstakes, and of the coins the capacity market holds
+/// (PROTOCOL.md §6: `coins + escrow + earnings == genesis coins + Σ block rewards`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub coins: Currency,
     pub blockstakes: BlockStakes,
+    /// Σ escrow of every reservation (§7.2; ended ones hold zero).
+    pub escrow: Currency,
+    /// Σ unclaimed earnings of every node (§7.4).
+    pub earnings: Currency,
 }
 
 /// Where a block stands.
@@ -165,4 +170,8 @@ pub struct ConsistencyReport {
     pub coins: Currency,
     /// Σ unspent blockstakes, from a full scan.
     pub blockstakes: BlockStakes,
+    /// Σ reservation escrow, from a full scan of the grid records.
+    pub escrow: Currency,
+    /// Σ unclaimed node earnings, from a full scan of the grid records.
+    pub earnings: Currency,
 }

@@ -8,7 +8,7 @@ use super::tables::{
     Equivocations, Headers, Heights, RunningTotals, Stakes, Tip, TxIndex, Undo, KIND_COIN,
     KIND_STAKE,
 };
-use super::tables::{GridEvents, GridState, NodeEventKey, NodeEvents};
+use super::tables::{GridEvents, GridState, NodeEventKey, NodeEvents, SideEvents};
 use super::types::{
     BlockIndexEntry, BlockStatus, EventPosition, StoredEquivocation, StoredEvent, Totals,
     UndoRecord,
@@ -16,6 +16,7 @@ use super::types::{
 use super::{Store, StoreError, META_CACHE_BLOCKS};
 use tfchain_consensus::equivocation::{is_equivocation, SignedHeader};
 use tfchain_consensus::{BlockDiff, BlockMeta, BlockOutcome};
+use tfchain_contracts::GridValue;
 use tfchain_types::{Block, BlockId, Currency, GridEvent, Height, OutputId};
 
 impl Store {
@@ -63,9 +64,11 @@ impl Store {
         Ok(())
     }
 
-    /// Undoes the tip block in one atomic batch: restores what it spent, removes what it
-    /// created and its index entries, marks it [`BlockStatus::Stored`] (the body stays for
-    /// a possible re-apply) and makes its parent the tip. Returns the undone block.
+    /// Undoes the tip block in one atomic batch: restores what it spent and the grid
+    /// records it changed, removes what it created and its index entries, moves its grid
+    /// events to the side-event table (PROTOCOL.md §7.5: reported as reverted to readers
+    /// whose cursor names it), marks it [`BlockStatus::Stored`] (the body stays for a
+    /// possible re-apply) and makes its parent the tip. Returns the undone block.
     pub fn undo_tip(&self) -> Result<Block, StoreError> {
         let _w = self.inner.writer.lock();
         let t = &self.inner.tables;
@@ -278,6 +281,8 @@ pub(crate) fn stage_commit(
     );
     batch.put::<Heights>(&meta.height, &id);
     stage_events(batch, id, meta.height, &outcome.events);
+    // Back on the main chain (a reorganisation returned to it): its events are live again.
+    batch.delete::<SideEvents>(&id);
     batch.put::<Undo>(
         &id,
         &UndoRecord {
@@ -336,21 +341,40 @@ fn check_diff_fits(t: &Tables, diff: &BlockDiff) -> Result<(), Fit> {
     Ok(())
 }
 
-/// `before + created - spent`, checked.
+/// `before + created - spent`, checked; escrow and earnings move by the grid records'
+/// `after - before` (PROTOCOL.md §6).
 pub(crate) fn totals_after(before: Totals, diff: &BlockDiff) -> Option<Totals> {
     let (c_in, c_out, s_in, s_out) = sums(diff)?;
+    let g = grid_sums(diff)?;
     Some(Totals {
         coins: before.coins.checked_add(c_in)?.checked_sub(c_out)?,
         blockstakes: before.blockstakes.checked_add(s_in)?.checked_sub(s_out)?,
+        escrow: before
+            .escrow
+            .checked_add(g.escrow_after)?
+            .checked_sub(g.escrow_before)?,
+        earnings: before
+            .earnings
+            .checked_add(g.earnings_after)?
+            .checked_sub(g.earnings_before)?,
     })
 }
 
-/// `after - created + spent`, checked.
+/// `after - created + spent`, checked; escrow and earnings move back by `before - after`.
 pub(crate) fn totals_before(after: Totals, diff: &BlockDiff) -> Option<Totals> {
     let (c_in, c_out, s_in, s_out) = sums(diff)?;
+    let g = grid_sums(diff)?;
     Some(Totals {
         coins: after.coins.checked_add(c_out)?.checked_sub(c_in)?,
         blockstakes: after.blockstakes.checked_add(s_out)?.checked_sub(s_in)?,
+        escrow: after
+            .escrow
+            .checked_add(g.escrow_before)?
+            .checked_sub(g.escrow_after)?,
+        earnings: after
+            .earnings
+            .checked_add(g.earnings_before)?
+            .checked_sub(g.earnings_after)?,
     })
 }
 
@@ -368,6 +392,41 @@ fn sums(diff: &BlockDiff) -> Option<(Currency, Currency, u64, u64)> {
         stakes(&diff.stakes_created)?,
         stakes(&diff.stakes_spent)?,
     ))
+}
+
+/// Escrow and earnings of the grid records a diff changes, before and after it.
+struct GridSums {
+    escrow_before: Currency,
+    escrow_after: Currency,
+    earnings_before: Currency,
+    earnings_after: Currency,
+}
+
+fn grid_sums(diff: &BlockDiff) -> Option<GridSums> {
+    let mut s = GridSums {
+        escrow_before: Currency::ZERO,
+        escrow_after: Currency::ZERO,
+        earnings_before: Currency::ZERO,
+        earnings_after: Currency::ZERO,
+    };
+    for c in &diff.grid {
+        let (e, n) = grid_amounts(c.before.as_ref());
+        s.escrow_before = s.escrow_before.checked_add(e)?;
+        s.earnings_before = s.earnings_before.checked_add(n)?;
+        let (e, n) = grid_amounts(c.after.as_ref());
+        s.escrow_after = s.escrow_after.checked_add(e)?;
+        s.earnings_after = s.earnings_after.checked_add(n)?;
+    }
+    Some(s)
+}
+
+/// `(escrow, earnings)` a grid record holds: a reservation's escrow, a node's earnings.
+pub(crate) fn grid_amounts(v: Option<&GridValue>) -> (Currency, Currency) {
+    match v {
+        Some(GridValue::Reservation(r)) => (r.escrow, Currency::ZERO),
+        Some(GridValue::Node(n)) => (Currency::ZERO, n.earnings),
+        _ => (Currency::ZERO, Currency::ZERO),
+    }
 }
 
 fn coin_index(id: &OutputId, e: &tfchain_consensus::CoinEntry) -> AddressOutputKey {
@@ -459,8 +518,9 @@ pub(crate) fn stage_diff_reverse(batch: &mut WriteBatch, diff: &BlockDiff) {
 }
 
 /// Takes a main-chain block off the main chain: its height entry, transaction index,
-/// address history and undo data go, its status becomes `Stored`. The unspent outputs are
-/// the caller's business.
+/// address history, event log entries and undo data go, its events move to `SideEvents`
+/// (so readers holding a cursor into it learn they were reverted, §7.5), and its status
+/// becomes `Stored`. The unspent outputs and grid records are the caller's business.
 pub(crate) fn stage_unindex(
     batch: &mut WriteBatch,
     block: &Block,
@@ -478,6 +538,9 @@ pub(crate) fn stage_unindex(
         if let Some(node) = event.kind.node() {
             batch.delete::<NodeEvents>(&NodeEventKey { node, position });
         }
+    }
+    if !undo.events.is_empty() {
+        batch.put::<SideEvents>(&id, &undo.events);
     }
     for (txid, _) in &indexes.txs {
         batch.delete::<TxIndex>(txid);
