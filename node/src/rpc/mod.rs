@@ -5,6 +5,8 @@
 
 mod address;
 mod chain;
+mod grid;
+mod grid_events;
 mod misc;
 mod net;
 mod tx;
@@ -16,8 +18,8 @@ use jsonrpsee::RpcModule;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tfchain_api::{
-    AddressApiServer, AdminApiServer, ChainApiServer, ConsensusApiServer, NetApiServer,
-    OutputApiServer, PoolApiServer, TxApiServer,
+    AddressApiServer, AdminApiServer, ChainApiServer, ConsensusApiServer, GridApiServer,
+    NetApiServer, OutputApiServer, PoolApiServer, TxApiServer,
 };
 use tokio::sync::watch;
 
@@ -50,7 +52,7 @@ impl RpcServer {
 /// Every method of the API, as one module.
 pub fn module(rpc: Rpc) -> RpcModule<()> {
     let mut m = RpcModule::new(());
-    let parts: [jsonrpsee::Methods; 8] = [
+    let parts: [jsonrpsee::Methods; 9] = [
         ChainApiServer::into_rpc(rpc.clone()).into(),
         TxApiServer::into_rpc(rpc.clone()).into(),
         AddressApiServer::into_rpc(rpc.clone()).into(),
@@ -58,6 +60,7 @@ pub fn module(rpc: Rpc) -> RpcModule<()> {
         PoolApiServer::into_rpc(rpc.clone()).into(),
         ConsensusApiServer::into_rpc(rpc.clone()).into(),
         NetApiServer::into_rpc(rpc.clone()).into(),
+        GridApiServer::into_rpc(rpc.clone()).into(),
         AdminApiServer::into_rpc(rpc).into(),
     ];
     for p in parts {

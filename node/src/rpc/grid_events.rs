@@ -1,0 +1,102 @@
+//! `grid_subscribeEvents` (PROTOCOL.md §7.5): replay from the subscriber's cursor, then
+//! follow the chain.
+//!
+//! The chain task's broadcast ([`ChainEvent`]) only wakes the subscription up; what to send
+//! is always read from the store's event log from the subscriber's position
+//! ([`Store::read_log`](crate::store::Store::read_log)). So a replay, a live block and a
+//! reorganisation are one code path: a block that was connected is read forward, a block
+//! that was undone (its events kept by the store in the undo's own batch) is reported
+//! reverted, newest first, down to the fork. Missing a wake-up (a lagging broadcast
+//! receiver) loses nothing: the next read catches up.
+//!
+//! Buffers are bounded: the store is read a page at a time, and a subscriber that does not
+//! take a notification within [`SEND_TIMEOUT`] is dropped (it resubscribes with its last
+//! cursor and misses nothing).
+
+use super::grid::{cursor_error, event_info};
+use super::{internal, Rpc};
+use crate::chain::ChainEvent;
+use jsonrpsee::core::SubscriptionResult;
+use jsonrpsee::PendingSubscriptionSink;
+use std::time::Duration;
+use tfchain_api::EventFilter;
+use tokio::sync::broadcast::error::RecvError;
+
+/// Events read from the store per step.
+const PAGE: usize = 256;
+/// How long a notification may wait for room in the subscriber's connection buffer.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Rpc {
+    /// Runs one `grid_subscribeEvents` subscription until the client leaves, falls behind,
+    /// or the node stops.
+    pub(super) async fn follow_events(
+        &self,
+        pending: PendingSubscriptionSink,
+        filter: EventFilter,
+    ) -> SubscriptionResult {
+        // Listen before the first read, so no change after it goes unnoticed.
+        let mut changes = self.chain.subscribe();
+        let store = self.chain.store.clone();
+        let start = match filter.after {
+            Some(c) => {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || store.log_position(c.height, c.index, c.block))
+                    .await
+                    .map_err(internal)
+                    .and_then(|r| r.map_err(cursor_error))
+            }
+            None => Ok(store.log_position_at_tip()),
+        };
+        let mut pos = match start {
+            Ok(p) => p,
+            Err(e) => {
+                pending.reject(e).await;
+                return Ok(());
+            }
+        };
+        let sink = pending.accept().await?;
+        loop {
+            // Catch up with the store, a page at a time.
+            loop {
+                let (store, filter) = (store.clone(), filter.clone());
+                let mut p = pos;
+                let (events, p) = tokio::task::spawn_blocking(move || {
+                    store
+                        .read_log(&mut p, filter.node, |k| filter.matches(k), PAGE)
+                        .map(|events| (events, p))
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| {
+                    tracing::error!(error = %e, "grid_subscribeEvents: store read failed");
+                    format!("the node could not read its event log: {e}")
+                })?;
+                pos = p;
+                let full = events.len() >= PAGE;
+                for e in events {
+                    let msg = serde_json::value::to_raw_value(&event_info(e))?;
+                    if sink.send_timeout(msg, SEND_TIMEOUT).await.is_err() {
+                        // Closed, or too slow to keep up: it resubscribes with its cursor.
+                        return Ok(());
+                    }
+                }
+                if !full {
+                    break;
+                }
+            }
+            // Wait for the chain to change.
+            loop {
+                tokio::select! {
+                    ev = changes.recv() => match ev {
+                        Ok(ChainEvent::Connected(_) | ChainEvent::Disconnected(_))
+                        | Err(RecvError::Lagged(_)) => break,
+                        Ok(ChainEvent::TxAccepted(_)) => {}
+                        Err(RecvError::Closed) => return Ok(()),
+                    },
+                    _ = sink.closed() => return Ok(()),
+                }
+            }
+        }
+    }
+}
