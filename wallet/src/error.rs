@@ -170,6 +170,8 @@ pub enum WalletError {
     ReservationEnded { id: u64, how: String },
     #[error("the node refused the transaction: {reason}")]
     GridRefused { reason: String },
+    #[error("transaction {txid} left the node's pool without reaching a block: a transaction in the block before took what it needed (the capacity, or the reservation it changes); check the node or reservation and send it again")]
+    TxDropped { txid: String },
     #[error("not confirmed: nothing was sent (pass --yes to skip the question in scripts)")]
     Declined,
 
@@ -232,6 +234,7 @@ impl WalletError {
             WalletError::ReservationEnded { .. } => "reservation_ended",
             WalletError::GridRefused { .. } => "tx_invalid",
             WalletError::Declined => "declined",
+            WalletError::TxDropped { .. } => "tx_dropped",
             WalletError::TxNotFound { .. } => "tx_not_found",
             WalletError::Timeout { .. } => "timeout",
         }

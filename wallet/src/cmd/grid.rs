@@ -2,7 +2,7 @@
 //! shares: sending ops from the wallet (fees and change as `wallet send`) and, with
 //! `--wait`, reading back the events the transaction caused.
 
-use super::pay::{pay, wait_confirmed, Payment};
+use super::pay::{pay, Payment};
 use super::{ChainCtx, Ctx};
 use crate::cli::{FarmCmd, NodeCmd, PriceArgs, ResourceArgs, SubmitOpts};
 use crate::error::{parse_address, Result, WalletError};
@@ -106,15 +106,43 @@ pub(crate) async fn submit(
     })
 }
 
+/// Waits until `txid` is in a block. The pool checks grid ops against the tip alone, so
+/// two pooled transactions can conflict (two reserves that together exceed a node): the
+/// block takes one and the pool drops the other, which is then [`WalletError::TxDropped`].
+async fn wait_in_block(node: &Node, txid: TxId) -> Result<Height> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(WAIT_SECS);
+    // Unknown twice in a row (a submitted transaction is in the pool at once): dropped.
+    let mut missing = 0;
+    loop {
+        match node.tx(txid).await? {
+            Some(info) => {
+                missing = 0;
+                if let TxStatus::Confirmed { height, .. } = info.status {
+                    return Ok(height);
+                }
+            }
+            None => {
+                missing += 1;
+                if missing >= 2 {
+                    return Err(WalletError::TxDropped {
+                        txid: txid.to_string(),
+                    });
+                }
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(WalletError::Timeout {
+                txid: txid.to_string(),
+                secs: WAIT_SECS,
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
 /// Waits for `txid`'s block, then reads that block's grid events caused by `txid`.
 async fn events_of(node: &Node, txid: TxId) -> Result<(Height, Vec<EventInfo>)> {
-    let info = wait_confirmed(node, txid, WAIT_SECS).await?;
-    let TxStatus::Confirmed { height, .. } = info.status else {
-        return Err(WalletError::NodeProtocol {
-            url: node.url().to_string(),
-            reason: format!("transaction {txid} reported confirmed without a height"),
-        });
-    };
+    let height = wait_in_block(node, txid).await?;
     let mut events = Vec::new();
     let mut after = None;
     loop {

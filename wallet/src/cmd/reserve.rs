@@ -3,7 +3,7 @@
 //! into escrow; its owner is the wallet's receive address.
 
 use super::grid::{resources, submit};
-use super::Ctx;
+use super::{ChainCtx, Ctx};
 use crate::cli::{ReservationCmd, ReserveArgs};
 use crate::error::{parse_amount, Result, WalletError};
 use crate::grid::{
@@ -13,9 +13,9 @@ use crate::output::{describe_condition, lines, Report};
 use jsonrpsee::core::params::ArrayParams;
 use serde_json::json;
 use std::collections::BTreeMap;
-use tfchain_api::ReservationInfo;
+use tfchain_api::{Quote, ReservationInfo};
 use tfchain_types::grid::MAX_DEPLOYMENT_DATA;
-use tfchain_types::{Condition, Currency, GridEventKind, GridOp, Hash, ReservationId};
+use tfchain_types::{Condition, Currency, GridEventKind, GridOp, Hash, ReservationId, Resources};
 
 /// Most reservations asked for per call (the node's cap).
 const PAGE: u32 = 1000;
@@ -58,17 +58,7 @@ pub(crate) async fn reserve(ctx: &Ctx<'_>, a: &ReserveArgs) -> Result<Report> {
     let fee = chain.fee(&a.submit.fee)?;
     let q = chain.node.quote(a.node, wanted, a.blocks).await?;
     if !q.available {
-        if !wanted.fits_within(&q.free) {
-            return Err(WalletError::CapacityExceeded {
-                node: a.node,
-                shortfall: shortfall(&q.free, &wanted),
-            });
-        }
-        let n = chain.node.grid_node(a.node).await?;
-        return Err(WalletError::NodeNotUp {
-            node: a.node,
-            state: state_name(n.node.state).into(),
-        });
+        return Err(unavailable(&chain, a.node, &wanted, &q).await);
     }
     let summary = lines(&[
         ("node", a.node.to_string()),
@@ -98,7 +88,18 @@ pub(crate) async fn reserve(ctx: &Ctx<'_>, a: &ReserveArgs) -> Result<Report> {
         deployment_data: data,
         owner: Condition::Address(owner),
     };
-    let sent = submit(&chain, &mut w, vec![op], vec![], &a.submit).await?;
+    let sent = match submit(&chain, &mut w, vec![op], vec![], &a.submit).await {
+        // Another reservation in the same block took the room: say how much is left.
+        Err(WalletError::TxDropped { txid }) => {
+            let q = chain.node.quote(a.node, wanted, a.blocks).await?;
+            return Err(if q.available {
+                WalletError::TxDropped { txid }
+            } else {
+                unavailable(&chain, a.node, &wanted, &q).await
+            });
+        }
+        r => r?,
+    };
     let id = sent.find(|e| match e {
         GridEventKind::ReservationCreated { reservation, .. } => Some(*reservation),
         _ => None,
@@ -121,6 +122,23 @@ pub(crate) async fn reserve(ctx: &Ctx<'_>, a: &ReserveArgs) -> Result<Report> {
         ),
         sent.text(&rows),
     ))
+}
+
+/// Why a quote says `wanted` is not available on `node`: too little free, or not up.
+async fn unavailable(chain: &ChainCtx, node: u32, wanted: &Resources, q: &Quote) -> WalletError {
+    if !wanted.fits_within(&q.free) {
+        return WalletError::CapacityExceeded {
+            node,
+            shortfall: shortfall(&q.free, wanted),
+        };
+    }
+    match chain.node.grid_node(node).await {
+        Ok(n) => WalletError::NodeNotUp {
+            node,
+            state: state_name(n.node.state).into(),
+        },
+        Err(e) => e,
+    }
 }
 
 fn reservation_text(r: &ReservationInfo) -> String {
