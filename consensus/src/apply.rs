@@ -267,7 +267,7 @@ pub fn apply_genesis(block: &Block, params: &ChainParams) -> Result<BlockOutcome
         &mut Vec::new(),
     )
     .map_err(GenesisError::Grid)?;
-    if !grid.payouts.is_empty() || grid.writes.0.values().any(Option::is_none) {
+    if !grid.payouts.is_empty() || grid.writes.map.values().any(Option::is_none) {
         return Err(GenesisError::Shape);
     }
     let mut grid_state = GridOverlay::new(&EmptyGrid);

@@ -19,7 +19,7 @@ pub struct GridTxEffect {
 
 impl GridTxEffect {
     pub fn is_empty(&self) -> bool {
-        self.writes.0.is_empty() && self.events.is_empty() && self.payouts.is_empty()
+        self.writes.map.is_empty() && self.events.is_empty() && self.payouts.is_empty()
     }
 }
 

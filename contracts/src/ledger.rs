@@ -70,6 +70,11 @@ impl<'a, V: GridView + ?Sized> Ledger<'a, V> {
         self.state.put(key, GridValue::Unit);
     }
 
+    /// An index entry under a fresh id (absent from the base, see [`GridOverlay::put_fresh`]).
+    pub fn index_fresh(&mut self, key: GridKey) {
+        self.state.put_fresh(key, GridValue::Unit);
+    }
+
     pub fn unindex(&mut self, key: GridKey) {
         self.state.delete(key);
     }

@@ -2,13 +2,23 @@
 //! become a transaction's effect or a block's diff.
 
 use crate::state::{GridChange, GridKey, GridValue, GridView};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Writes over a base view. `None` deletes.
+///
+/// Building the diff needs each written record's value in the base. Those are looked up
+/// at most once: base reads are remembered, and records created under a fresh id
+/// ([`GridOverlay::put_fresh`]) are known to be absent, so a block's cost does not grow
+/// with the size of the state beyond one lookup per record it touches.
 #[derive(Debug)]
 pub struct GridOverlay<'a, V: GridView + ?Sized> {
     base: &'a V,
     writes: BTreeMap<GridKey, Option<GridValue>>,
+    /// Keys known to be absent from the base.
+    fresh: BTreeSet<GridKey>,
+    /// Base values read so far.
+    read: RefCell<BTreeMap<GridKey, Option<GridValue>>>,
 }
 
 impl<'a, V: GridView + ?Sized> GridOverlay<'a, V> {
@@ -16,10 +26,19 @@ impl<'a, V: GridView + ?Sized> GridOverlay<'a, V> {
         GridOverlay {
             base,
             writes: BTreeMap::new(),
+            fresh: BTreeSet::new(),
+            read: RefCell::new(BTreeMap::new()),
         }
     }
 
     pub fn put(&mut self, key: GridKey, value: GridValue) {
+        self.writes.insert(key, Some(value));
+    }
+
+    /// Writes a record the caller knows is absent from the base (a new id, or a key it has
+    /// just looked up and not found).
+    pub fn put_fresh(&mut self, key: GridKey, value: GridValue) {
+        self.fresh.insert(key.clone());
         self.writes.insert(key, Some(value));
     }
 
@@ -29,37 +48,62 @@ impl<'a, V: GridView + ?Sized> GridOverlay<'a, V> {
 
     /// Adds writes made on top of this overlay (a transaction's, onto its block's).
     pub fn extend(&mut self, writes: GridWrites) {
-        self.writes.extend(writes.0);
+        self.writes.extend(writes.map);
+        self.fresh.extend(writes.fresh);
     }
 
     /// The writes, to be layered on the base later.
     pub fn into_writes(self) -> GridWrites {
-        GridWrites(self.writes)
+        GridWrites {
+            map: self.writes,
+            fresh: self.fresh,
+        }
     }
 
     /// The writes as changes against the base, unchanged records left out.
     pub fn into_changes(self) -> Vec<GridChange> {
         let base = self.base;
+        let fresh = self.fresh;
+        let mut read = self.read.into_inner();
         self.writes
             .into_iter()
             .filter_map(|(key, after)| {
-                let before = base.grid_get(&key);
+                let before = if fresh.contains(&key) {
+                    None
+                } else {
+                    match read.remove(&key) {
+                        Some(v) => v,
+                        None => base.grid_get(&key),
+                    }
+                };
                 (before != after).then_some(GridChange { key, before, after })
             })
             .collect()
     }
 }
 
-/// A set of grid writes (`None` deletes), in key order.
+/// A set of grid writes (`None` deletes), in key order, with the keys known to be absent
+/// from the state they were made on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GridWrites(pub BTreeMap<GridKey, Option<GridValue>>);
+pub struct GridWrites {
+    pub map: BTreeMap<GridKey, Option<GridValue>>,
+    pub fresh: BTreeSet<GridKey>,
+}
 
 impl<V: GridView + ?Sized> GridView for GridOverlay<'_, V> {
     fn grid_get(&self, key: &GridKey) -> Option<GridValue> {
-        match self.writes.get(key) {
-            Some(v) => v.clone(),
-            None => self.base.grid_get(key),
+        if let Some(v) = self.writes.get(key) {
+            return v.clone();
         }
+        if self.fresh.contains(key) {
+            return None;
+        }
+        if let Some(v) = self.read.borrow().get(key) {
+            return v.clone();
+        }
+        let v = self.base.grid_get(key);
+        self.read.borrow_mut().insert(key.clone(), v.clone());
+        v
     }
 
     fn grid_range(&self, from: &GridKey, to: &GridKey) -> Vec<GridKey> {

@@ -7,7 +7,7 @@ use crate::error::GridError;
 use crate::ledger::Ledger;
 use crate::params::GridContext;
 use crate::settle;
-use crate::state::{GridKey, GridView};
+use crate::state::{GridKey, GridValue, GridView};
 use tfchain_types::grid::MAX_NODE_RESERVATIONS;
 use tfchain_types::{
     Condition, Currency, GridEventKind, Hash, NodeId, NodeState, Reservation, ReservationState,
@@ -114,9 +114,12 @@ pub fn apply<V: GridView + ?Sized>(
     };
     node.used = used;
     node.reservations += 1;
-    settle::index(l, &r, ctx);
-    l.index(GridKey::NodeReservation(node.id, id));
-    l.index(GridKey::OwnerReservation(req.owner.address(), id));
+    // Every key naming the new id is fresh.
+    if let Some(h) = settle::index_height(&r, ctx) {
+        l.index_fresh(GridKey::Expiry(h, id));
+    }
+    l.index_fresh(GridKey::NodeReservation(node.id, id));
+    l.index_fresh(GridKey::OwnerReservation(req.owner.address(), id));
     l.event(GridEventKind::ReservationCreated {
         reservation: id,
         node: node.id,
@@ -125,7 +128,8 @@ pub fn apply<V: GridView + ?Sized>(
         deployment_hash: *req.deployment_hash,
     });
     l.put_node(node);
-    l.put_reservation(r);
+    l.state
+        .put_fresh(GridKey::Reservation(id), GridValue::Reservation(r));
     Ok(())
 }
 
