@@ -49,6 +49,10 @@ pub enum GridError {
     RateAboveMax { rate: Currency, max_rate: Currency },
     #[error("deposit {deposit} is below the minimum of {min} (rate x min_reservation_blocks)")]
     DepositTooSmall { deposit: Currency, min: Currency },
+    #[error(
+        "node {node} already holds {max} live reservations, the most one node may (PROTOCOL.md §8)"
+    )]
+    NodeFull { node: NodeId, max: u32 },
     #[error("a top-up must add more than zero")]
     ZeroAmount,
     #[error("reservation {0} has ended")]
@@ -81,6 +85,7 @@ impl GridError {
             GridError::ZeroRate => "zero_rate",
             GridError::RateAboveMax { .. } => "rate_above_max",
             GridError::DepositTooSmall { .. } => "deposit_too_small",
+            GridError::NodeFull { .. } => "node_full",
             GridError::ZeroAmount => "zero_amount",
             GridError::ReservationEnded(_) => "reservation_ended",
             GridError::Overflow => "overflow",
