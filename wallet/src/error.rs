@@ -158,7 +158,7 @@ pub enum WalletError {
     GridNotFound { what: &'static str, id: u64 },
     #[error("this wallet does not hold the key of {what}'s owner {owner}: run the command with the owner's wallet")]
     NotOwner { what: String, owner: String },
-    #[error("node {node} has {shortfall}: reserve less, or find a node with room (`tfchainc node list --free-cru N ...`)")]
+    #[error("node {node} has {shortfall}: reserve less, or find a node with room (`tfchainc node list --cru N` lists them)")]
     CapacityExceeded { node: u32, shortfall: String },
     #[error("node {node} is {state}: it takes no new reservations (its farmer can bring it back with `tfchainc node update {node} --up`)")]
     NodeNotUp { node: u32, state: String },

@@ -72,8 +72,8 @@ pub(crate) async fn reserve(ctx: &Ctx<'_>, a: &ReserveArgs) -> Result<Report> {
         crate::prompt::ask_yes(
             &summary,
             &format!(
-                "Lock {} in escrow for this reservation?",
-                q.deposit.checked_add(fee).ok_or(WalletError::Overflow)?
+                "Reserve for {} blocks, paying {} into escrow (plus the {fee} fee)?",
+                a.blocks, q.deposit
             ),
         )?;
     }
