@@ -335,6 +335,44 @@ mod tests {
     }
 
     #[test]
+    fn authorisations_use_the_wallet_keys_of_the_owner() {
+        use crate::keystore::{KdfParams, Keystore, WalletData};
+        use tfchain_types::{Address, MultiSigCondition, PublicKey, Seed};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut data = WalletData::new(&Seed([3; 32]));
+        data.take_index();
+        data.take_index();
+        let ks = Keystore::create(dir.path(), data, b"pw", KdfParams::INSECURE_FAST, false)
+            .expect("keystore");
+        let w = Wallet::new(ks).expect("wallet");
+        let (k0, k1) = (w.derive(0), w.derive(1));
+        let stranger = Address::from_public_key(&PublicKey([9; 32]));
+
+        let f = authorization(&w, &Condition::Address(k1.address), "farm 1").expect("owner");
+        assert_eq!(f, tfchain_types::unsigned_by(&k1.public_key()));
+        let e = authorization(&w, &Condition::Address(stranger), "farm 1").expect_err("stranger");
+        assert_eq!(e.kind(), "not_owner");
+        assert!(e.to_string().contains("farm 1's owner"), "{e}");
+
+        let ms = |min| {
+            Condition::MultiSig(MultiSigCondition {
+                min,
+                addresses: vec![k0.address, stranger, k1.address],
+            })
+        };
+        let Fulfillment::MultiSignature(list) = authorization(&w, &ms(2), "x").expect("2 of 3")
+        else {
+            panic!("a multisig owner needs a MultiSignature");
+        };
+        let keys: Vec<_> = list.iter().map(|ks| ks.public_key).collect();
+        assert_eq!(keys, vec![k0.public_key(), k1.public_key()]);
+        assert!(
+            authorization(&w, &ms(3), "x").is_err(),
+            "holds 2 keys of 3 needed"
+        );
+    }
+
+    #[test]
     fn resources_read_well() {
         assert_eq!(
             describe_resources(&res(2, 4, 50, 0, 0)),
