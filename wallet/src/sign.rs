@@ -348,6 +348,36 @@ mod tests {
         );
         chain.produce(vec![with]).expect("the node registers");
 
+        // The consensus rule's own words, as the node returns them, become the wallet's
+        // error with the numbers (the parser and the rule's message must agree).
+        let too_big = GridOp::Reserve {
+            node: 1,
+            resources: Resources { cru: 5, ..capacity },
+            deposit: Currency::from_tft(1),
+            max_rate: Currency::from_tft(1),
+            deployment_hash: tfchain_types::Hash([7; 32]),
+            deployment_data: vec![],
+            owner: Condition::Address(owner.address),
+        };
+        let mut tx = grid_tx(&chain, &owner, vec![too_big]);
+        sign_all(&mut tx, &gid, mine, &[]);
+        let err = validate_transaction(&chain.state, &tx, &chain.params, &ctx(&chain))
+            .expect_err("beyond capacity");
+        let refused = crate::grid::refine(crate::WalletError::NodeRefused {
+            url: String::new(),
+            code: tfchain_api::error::TX_INVALID,
+            message: String::new(),
+            reason: Some(err.to_string()),
+            rule: Some("capacity_exceeded".into()),
+        });
+        assert_eq!(refused.kind(), "capacity_exceeded", "{refused}");
+        assert!(
+            refused
+                .to_string()
+                .starts_with("node 1 has 4 cru free, 5 requested:"),
+            "{refused}"
+        );
+
         let rate = price.rate(&capacity).expect("rate");
         let reserve = GridOp::Reserve {
             node: 1,
