@@ -191,6 +191,8 @@ pub fn tx_invalid(err: &TxError) -> ErrorObjectOwned {
     let sender_fault = err.is_sender_fault();
     let hint = if sender_fault {
         "fix the transaction and sign it again"
+    } else if matches!(err, TxError::Grid { .. }) {
+        "the capacity market may change (a node or reservation appear, capacity free up, a price move): check it with the grid_* methods, then build, sign and submit again"
     } else {
         "it may become valid later (an input not yet seen here, or a maturity or time lock not yet passed): resubmit then"
     };

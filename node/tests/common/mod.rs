@@ -314,6 +314,12 @@ pub async fn wait_height(
 /// `chain_getSupply`, checked against PROTOCOL.md §6: coins + escrow + unclaimed earnings
 /// == genesis coins + rewards, and the blockstakes never change.
 pub async fn assert_supply(http: &HttpClient) -> Supply {
+    let genesis = tfchain_genesis::builtin("dev").expect("dev genesis");
+    assert_supply_of(http, &genesis).await
+}
+
+/// [`assert_supply`] for a node of any network.
+pub async fn assert_supply_of(http: &HttpClient, genesis: &tfchain_genesis::Genesis) -> Supply {
     let s = ChainApiClient::get_supply(http)
         .await
         .expect("chain_getSupply");
@@ -327,7 +333,6 @@ pub async fn assert_supply(http: &HttpClient) -> Supply {
         "supply invariant broken at height {}: {s:?}",
         s.height
     );
-    let genesis = tfchain_genesis::builtin("dev").expect("dev genesis");
     let expected = genesis
         .total_coins()
         .checked_add(Currency(
@@ -335,7 +340,11 @@ pub async fn assert_supply(http: &HttpClient) -> Supply {
         ))
         .expect("expected supply");
     assert_eq!(s.expected_coins, expected, "expected_coins at {}", s.height);
-    assert_eq!(s.blockstakes, DEV_BLOCKSTAKES, "blockstakes changed");
+    assert_eq!(
+        s.blockstakes,
+        genesis.total_blockstakes(),
+        "blockstakes changed"
+    );
     s
 }
 
