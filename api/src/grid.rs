@@ -53,7 +53,9 @@ pub struct EventCursor {
 }
 
 /// One grid event (§7.5). `reverted: true` reports an event of a block that a
-/// reorganisation removed from the chain: undo whatever it made you do.
+/// reorganisation removed from the chain: undo whatever it made you do. Its cursor names
+/// the removed block, so resuming from it reports that one event reverted again: undoing
+/// is meant to be idempotent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventInfo {
     pub cursor: EventCursor,
@@ -63,8 +65,10 @@ pub struct EventInfo {
     pub reverted: bool,
 }
 
-/// `grid_getEvents`: events in chain order, then the cursor to continue after (`null`
-/// when this page reached the tip; poll again later with the last event's cursor).
+/// `grid_getEvents`: events in chain order, then the cursor to continue after: set when the
+/// page is full, and when it ends with reverted events (then it names the fork point, which
+/// no event's cursor does); `null` when this page reached the tip (poll again later with the
+/// last event's cursor).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventsPage {
     pub events: Vec<EventInfo>,

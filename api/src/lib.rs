@@ -1,7 +1,8 @@
 //! tfchain's JSON-RPC interface (ARCHITECTURE.md §6): one method trait per namespace
-//! (`chain`, `tx`, `address`, `output`, `pool`, `consensus`, `net`, `admin`), the request and
-//! response types with their JSON form (PROTOCOL.md §2), the application error codes, and
-//! the parameter rules every implementation shares (page limits, transaction hex, cursors).
+//! (`chain`, `tx`, `address`, `output`, `pool`, `consensus`, `net`, `grid`, `admin`), the
+//! request and response types with their JSON form (PROTOCOL.md §2), the application error
+//! codes, and the parameter rules every implementation shares (page limits, transaction
+//! hex, cursors).
 //!
 //! Requests enter a node through the `XApiServer` traits generated under the `server`
 //! feature (the node implements them and serves `into_rpc()` modules); wallets and tests
