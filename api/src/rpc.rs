@@ -431,8 +431,9 @@ pub trait GridApi {
         after: Option<EventCursor>,
     ) -> jsonrpsee::core::RpcResult<EventsPage>;
 
-    /// Subscribe to grid events matching `filter` (`{node?, farm?, reservation?, after?}`),
-    /// one `EventInfo` per notification, in chain order. With `after`, every event after
+    /// Subscribe to grid events matching `filter` (`{node?, farm?, reservation?, after?}`;
+    /// `farm` matches the farm's own events and those of its nodes' reservations), one
+    /// `EventInfo` per notification, in chain order. With `after`, every event after
     /// that cursor is replayed first, so a subscriber that reconnects with its last cursor
     /// misses nothing. When a reorganisation removes blocks, their events are sent again
     /// with `reverted: true` (newest first) before the new branch's. A subscriber that falls

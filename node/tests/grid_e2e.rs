@@ -413,6 +413,16 @@ async fn out_of_funds_claim_and_a_subscriber_across_a_restart() {
         },
     )
     .await;
+    // Farm 1's events: its nodes' reservations, which name only the node, included.
+    let mut of_farm = subscribe(
+        &ws,
+        EventFilter {
+            farm: Some(1),
+            after: c0,
+            ..EventFilter::default()
+        },
+    )
+    .await;
     let mut seen = Vec::new();
 
     let owner = dev_key(4);
@@ -464,7 +474,15 @@ async fn out_of_funds_claim_and_a_subscriber_across_a_restart() {
         "capacity stays reserved in grace"
     );
 
-    // Restart: the subscription ends with the connection.
+    let mut farm_seen = Vec::new();
+    events_until(&mut of_farm, &mut farm_seen, 2, |e| {
+        is(e, |k| matches!(k, Ev::ReservationGrace { .. }))
+    })
+    .await;
+    assert_eq!(farm_seen, seen, "everything so far concerns farm 1");
+
+    // Restart: the subscriptions end with the connection.
+    drop(of_farm);
     drop(sub);
     drop(ws);
     let last = seen.last().map(|e| e.cursor);

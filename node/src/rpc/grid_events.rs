@@ -16,10 +16,14 @@
 use super::grid::{cursor_error, event_info};
 use super::{internal, Rpc};
 use crate::chain::ChainEvent;
+use crate::store::Store;
 use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::PendingSubscriptionSink;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tfchain_api::EventFilter;
+use tfchain_contracts::GridReads;
+use tfchain_types::{FarmId, GridEventKind, NodeId};
 use tokio::sync::broadcast::error::RecvError;
 
 /// Events read from the store per step.
@@ -56,15 +60,17 @@ impl Rpc {
             }
         };
         let sink = pending.accept().await?;
+        let mut farms = BTreeMap::new();
         loop {
             // Catch up with the store, a page at a time.
             loop {
                 let (store, filter) = (store.clone(), filter.clone());
                 let mut p = pos;
-                let (events, p) = tokio::task::spawn_blocking(move || {
-                    store
-                        .read_log(&mut p, filter.node, |k| filter.matches(k), PAGE)
-                        .map(|events| (events, p))
+                let mut farms = std::mem::take(&mut farms);
+                let (events, p, farms_back) = tokio::task::spawn_blocking(move || {
+                    let keep = |k: &GridEventKind| passes(&store, &filter, &mut farms, k);
+                    let events = store.read_log(&mut p, filter.node, keep, PAGE);
+                    events.map(|events| (events, p, farms))
                 })
                 .await
                 .map_err(|e| e.to_string())?
@@ -73,6 +79,7 @@ impl Rpc {
                     format!("the node could not read its event log: {e}")
                 })?;
                 pos = p;
+                farms = farms_back;
                 let full = events.len() >= PAGE;
                 for e in events {
                     let msg = serde_json::value::to_raw_value(&event_info(e))?;
@@ -99,4 +106,29 @@ impl Rpc {
             }
         }
     }
+}
+
+/// Whether `k` passes `filter`. `farm` also matches the events of the farm's nodes'
+/// reservations (which name only their node): a node never changes farm, so its farm is
+/// looked up once per subscription.
+fn passes(
+    store: &Store,
+    filter: &EventFilter,
+    farms: &mut BTreeMap<NodeId, Option<FarmId>>,
+    k: &GridEventKind,
+) -> bool {
+    let Some(farm) = filter.farm else {
+        return filter.matches(k);
+    };
+    let unfarmed = EventFilter {
+        farm: None,
+        ..filter.clone()
+    };
+    let of = k.farm().or_else(|| {
+        let node = k.node()?;
+        *farms
+            .entry(node)
+            .or_insert_with(|| store.node(node).map(|n| n.farm))
+    });
+    of == Some(farm) && unfarmed.matches(k)
 }

@@ -119,10 +119,10 @@ impl Store {
         &self,
         pos: &mut LogPosition,
         node: Option<NodeId>,
-        keep: impl Fn(&GridEventKind) -> bool,
+        mut keep: impl FnMut(&GridEventKind) -> bool,
         limit: usize,
     ) -> Result<Vec<LogEvent>, StoreError> {
-        let keep = |k: &GridEventKind| node.is_none_or(|n| k.node() == Some(n)) && keep(k);
+        let mut keep = |k: &GridEventKind| node.is_none_or(|n| k.node() == Some(n)) && keep(k);
         let mut out = Vec::new();
         // Back from an undone block to the main chain, reporting what the reader saw.
         loop {
