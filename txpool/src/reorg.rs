@@ -184,7 +184,7 @@ impl Pool {
         ctx: &SpendContext,
     ) -> Vec<TxId> {
         use tfchain_consensus::grid::{apply_grid_ops, Authorization};
-        let mut doomed: Vec<(u64, Idx)> = self
+        let doomed: Vec<(u64, Idx)> = self
             .entries()
             .filter(|e| !e.tx.grid_ops.is_empty())
             .filter(|e| {
@@ -200,6 +200,12 @@ impl Pool {
             })
             .filter_map(|e| self.idx_of(&e.txid).map(|i| (e.seq, i)))
             .collect();
+        self.remove_doomed(doomed)
+    }
+
+    /// Removes `doomed` (admission sequence, slot) and their descendants, oldest first; a
+    /// slot already emptied as a descendant of an earlier one is skipped.
+    fn remove_doomed(&mut self, mut doomed: Vec<(u64, Idx)>) -> Vec<TxId> {
         doomed.sort_unstable();
         let mut out = Vec::new();
         for (seq, i) in doomed {
@@ -214,19 +220,11 @@ impl Pool {
     /// Removes transactions that can never be mined on this chain from `ctx` on (a swap
     /// claim at or past its timeout), with their descendants.
     fn drop_never_valid(&mut self, ctx: &SpendContext) -> Vec<TxId> {
-        let mut doomed: Vec<(u64, Idx)> = self
+        let doomed: Vec<(u64, Idx)> = self
             .entries()
             .filter(|e| !e.timed.is_empty() && e.valid_at(ctx) == TimeVerdict::Never)
             .filter_map(|e| self.idx_of(&e.txid).map(|i| (e.seq, i)))
             .collect();
-        doomed.sort_unstable();
-        let mut out = Vec::new();
-        for (seq, i) in doomed {
-            if self.get(i).map(|e| e.seq) == Some(seq) {
-                let set = self.closure(&[i]);
-                out.extend(self.remove_closed(&set));
-            }
-        }
-        out
+        self.remove_doomed(doomed)
     }
 }
