@@ -39,6 +39,38 @@ pub fn apply_block_with(
     now: Timestamp,
     sigs: Signatures,
 ) -> Result<BlockOutcome, BlockError> {
+    apply_block_cached(state, block, params, now, sigs, &NothingVerified)
+}
+
+/// Transactions whose every signature this node has already verified with `verify_strict`
+/// (PROTOCOL.md §1), by WTxId. The WTxId commits to the signatures and the sighash binds
+/// the network's genesis ID, so "verified" is a permanent fact about a WTxId on one
+/// network: a node may remember it (Bitcoin Core's signature cache) and skip verifying a
+/// transaction again when a block carries it. Only positive verdicts are remembered.
+pub trait VerifiedTxs: Sync {
+    fn contains(&self, wtxid: &Hash) -> bool;
+}
+
+/// Remembers nothing: every signature is verified.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NothingVerified;
+
+impl VerifiedTxs for NothingVerified {
+    fn contains(&self, _: &Hash) -> bool {
+        false
+    }
+}
+
+/// [`apply_block_with`] that skips the signature checks of the transactions in
+/// `verified` (the block's own signature is always checked under [`Signatures::Verify`]).
+pub fn apply_block_cached(
+    state: &impl StateView,
+    block: &Block,
+    params: &ChainParams,
+    now: Timestamp,
+    sigs: Signatures,
+    verified: &impl VerifiedTxs,
+) -> Result<BlockOutcome, BlockError> {
     let size = block.encoded_len();
     if size > MAX_BLOCK_SIZE {
         return Err(BlockError::TooLarge {
@@ -57,11 +89,14 @@ pub fn apply_block_with(
         .with_min_len(8)
         .map(|tx| {
             let hashes = tx.hashes(&params.genesis_id);
+            let wtxid = tx.wtxid();
             let checked = check_shape(tx, params).and_then(|()| match sigs {
-                Signatures::Verify => verify_signatures(tx, &hashes.sighash),
-                Signatures::AlreadyVerified => Ok(()),
+                Signatures::Verify if !verified.contains(&wtxid) => {
+                    verify_signatures(tx, &hashes.sighash)
+                }
+                Signatures::Verify | Signatures::AlreadyVerified => Ok(()),
             });
-            (hashes, tx.wtxid(), checked)
+            (hashes, wtxid, checked)
         })
         .collect();
     let wtxids: Vec<Hash> = prepared.iter().map(|(_, w, _)| *w).collect();

@@ -27,7 +27,8 @@ pub mod testkit;
 pub mod transfer;
 
 pub use apply::{
-    apply_block, apply_block_with, apply_genesis, block_payouts, genesis_block, GenesisError,
+    apply_block, apply_block_cached, apply_block_with, apply_genesis, block_payouts, genesis_block,
+    GenesisError, NothingVerified, VerifiedTxs,
 };
 pub use error::{BlockError, ConditionError, OutputConditionError, Side, TxError};
 pub use fulfillment::SpendContext;

@@ -5,10 +5,12 @@
 mod error;
 mod orphans;
 mod reorg;
+mod verified;
 mod writer;
 
 pub use error::ChainError;
 pub use orphans::{MAX_HELD_BLOCKS, MAX_HELD_BYTES};
+pub use verified::{VerifiedCache, VERIFIED_CACHE_ENTRIES};
 pub use writer::{BlockVerdict, ChainWriter, Origin};
 
 use crate::store::Store;

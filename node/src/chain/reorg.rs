@@ -8,7 +8,7 @@ use super::writer::{BlockVerdict, ChainWriter, Origin};
 use crate::store::{BlockIndexEntry, BlockStatus};
 use tfchain_consensus::fork::{choose, ForkDecision};
 use tfchain_consensus::target::{child_target, is_retarget_height, retarget_anchor_height, work};
-use tfchain_consensus::{apply_block_with, BlockError, BlockMeta, Signatures};
+use tfchain_consensus::{apply_block_cached, apply_block_with, BlockError, BlockMeta, Signatures};
 use tfchain_types::{Block, BlockId, BLOCK_VERSION};
 use tracing::{error, info, warn};
 
@@ -196,7 +196,14 @@ impl ChainWriter {
                 break;
             };
             let view = self.store.view();
-            let verdict = apply_block_with(&view, &block, &self.params, now, Signatures::Verify);
+            let verdict = apply_block_cached(
+                &view,
+                &block,
+                &self.params,
+                now,
+                Signatures::Verify,
+                &*self.verified,
+            );
             view.finish()?;
             match verdict {
                 Ok(outcome) => {

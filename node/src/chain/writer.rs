@@ -5,6 +5,7 @@
 
 use super::error::ChainError;
 use super::orphans::Held;
+use super::verified::{VerifiedCache, VERIFIED_CACHE_ENTRIES};
 use super::ChainEvent;
 use crate::clock::Clock;
 use crate::store::{BlockStatus, Store};
@@ -12,10 +13,10 @@ use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tfchain_consensus::equivocation::{is_equivocation, SignedHeader};
-use tfchain_consensus::{apply_block_with, BlockError, ChainParams, Signatures};
+use tfchain_consensus::{apply_block_cached, BlockError, ChainParams, Signatures};
 use tfchain_txpool::{ChainAt, Pool, PoolError};
 use tfchain_types::limits::MAX_BLOCK_SIZE;
-use tfchain_types::{Block, BlockId, Height, OutputId, Transaction, TxId};
+use tfchain_types::{Block, BlockId, Hash, Height, OutputId, Transaction, TxId};
 use tokio::sync::broadcast;
 use tracing::{debug, info, warn};
 
@@ -54,6 +55,9 @@ pub struct ChainWriter {
     pub(super) held: Held,
     /// Recent headers by (height, stake output), to catch equivocation (§5.8).
     seen: BTreeMap<(Height, OutputId), SignedHeader>,
+    /// Transactions whose signatures this node verified (pool admission, pre-verified
+    /// blocks): a block carrying them skips those checks.
+    pub(super) verified: Arc<VerifiedCache>,
 }
 
 impl std::fmt::Debug for ChainWriter {
@@ -81,7 +85,13 @@ impl ChainWriter {
             events,
             held: Held::default(),
             seen: BTreeMap::new(),
+            verified: Arc::new(VerifiedCache::new(VERIFIED_CACHE_ENTRIES)),
         }
+    }
+
+    /// The verified-transactions cache, to pre-verify blocks ahead of submitting them.
+    pub fn verified(&self) -> Arc<VerifiedCache> {
+        Arc::clone(&self.verified)
     }
 
     /// Handles one block from anywhere, then connects any held blocks it unblocks.
@@ -176,7 +186,14 @@ impl ChainWriter {
         let id = block.id();
         let now = self.clock.now();
         let view = self.store.view();
-        let verdict = apply_block_with(&view, &block, &self.params, now, Signatures::Verify);
+        let verdict = apply_block_cached(
+            &view,
+            &block,
+            &self.params,
+            now,
+            Signatures::Verify,
+            &*self.verified,
+        );
         // A failed read is not a verdict: neither commit nor mark the block invalid.
         view.finish()?;
         match verdict {
@@ -289,7 +306,16 @@ impl ChainWriter {
     pub fn submit_txs(&mut self, txs: Vec<Transaction>) -> Vec<Result<TxId, PoolError>> {
         let view = ChainAt::new(&self.store, &self.params);
         let now = self.clock.now();
+        let wtxids: Vec<Hash> = txs.iter().map(Transaction::wtxid).collect();
         let results = self.pool.lock().admit_batch(&view, txs, now);
+        // Admission verified every signature of what it admitted.
+        self.verified.insert_all(
+            wtxids
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| r.is_ok())
+                .map(|(w, _)| *w),
+        );
         results
             .into_iter()
             .map(|r| {
