@@ -8,7 +8,7 @@ use super::writer::{BlockVerdict, ChainWriter, Origin};
 use crate::store::{BlockIndexEntry, BlockStatus};
 use tfchain_consensus::fork::{choose, ForkDecision};
 use tfchain_consensus::target::{child_target, is_retarget_height, retarget_anchor_height, work};
-use tfchain_consensus::{apply_block_cached, apply_block_with, BlockError, BlockMeta, Signatures};
+use tfchain_consensus::{BlockError, BlockMeta, Signatures};
 use tfchain_types::{Block, BlockId, BLOCK_VERSION};
 use tracing::{error, info, warn};
 
@@ -195,17 +195,7 @@ impl ChainWriter {
                 failure = Some((*id, None));
                 break;
             };
-            let view = self.store.view();
-            let verdict = apply_block_cached(
-                &view,
-                &block,
-                &self.params,
-                now,
-                Signatures::Verify,
-                &*self.verified,
-            );
-            view.finish()?;
-            match verdict {
+            match self.validate_on_tip(&block, now, Signatures::Verify)? {
                 Ok(outcome) => {
                     self.store.commit_block(&block, &outcome)?;
                     self.after_connect(&block);
@@ -243,16 +233,7 @@ impl ChainWriter {
         }
         for block in undone.into_iter().rev() {
             // These blocks were verified when they first joined the main chain.
-            let view = self.store.view();
-            let verdict = apply_block_with(
-                &view,
-                &block,
-                &self.params,
-                now,
-                Signatures::AlreadyVerified,
-            );
-            view.finish()?;
-            let outcome = verdict?;
+            let outcome = self.validate_on_tip(&block, now, Signatures::AlreadyVerified)??;
             self.store.commit_block(&block, &outcome)?;
             self.after_connect(&block);
         }

@@ -13,10 +13,10 @@ use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tfchain_consensus::equivocation::{is_equivocation, SignedHeader};
-use tfchain_consensus::{apply_block_cached, BlockError, ChainParams, Signatures};
+use tfchain_consensus::{apply_block_cached, BlockError, BlockOutcome, ChainParams, Signatures};
 use tfchain_txpool::{ChainAt, Pool, PoolError};
 use tfchain_types::limits::MAX_BLOCK_SIZE;
-use tfchain_types::{Block, BlockId, Hash, Height, OutputId, Transaction, TxId};
+use tfchain_types::{Block, BlockId, Hash, Height, OutputId, Timestamp, Transaction, TxId};
 use tokio::sync::broadcast;
 use tracing::{debug, info, warn};
 
@@ -177,6 +177,21 @@ impl ChainWriter {
         }
     }
 
+    /// `apply_block` of a child of the tip against the store, skipping the signatures this
+    /// node has verified before. The outer error is a failed store read, which is not a
+    /// verdict: the caller must neither commit nor mark the block invalid.
+    pub(super) fn validate_on_tip(
+        &self,
+        block: &Block,
+        now: Timestamp,
+        sigs: Signatures,
+    ) -> Result<Result<BlockOutcome, BlockError>, ChainError> {
+        let view = self.store.view();
+        let verdict = apply_block_cached(&view, block, &self.params, now, sigs, &*self.verified);
+        view.finish()?;
+        Ok(verdict)
+    }
+
     /// Validates and commits a child of the tip.
     pub(super) fn connect(
         &mut self,
@@ -185,18 +200,7 @@ impl ChainWriter {
     ) -> Result<BlockVerdict, ChainError> {
         let id = block.id();
         let now = self.clock.now();
-        let view = self.store.view();
-        let verdict = apply_block_cached(
-            &view,
-            &block,
-            &self.params,
-            now,
-            Signatures::Verify,
-            &*self.verified,
-        );
-        // A failed read is not a verdict: neither commit nor mark the block invalid.
-        view.finish()?;
-        match verdict {
+        match self.validate_on_tip(&block, now, Signatures::Verify)? {
             Ok(outcome) => {
                 self.store.commit_block(&block, &outcome)?;
                 self.after_connect(&block);
