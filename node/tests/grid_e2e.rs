@@ -13,7 +13,7 @@ use tfchain_genesis::Genesis;
 use tfchain_node::store::Store;
 use tfchain_types::{
     unsigned_by, Condition, Currency, EndReason, FarmName, GridEventKind as Ev, GridOp, Hash,
-    NodeState, Price, ReservationState, Resources, SecretKey, Signature,
+    NodeState, Price, ReservationState, Resources, Signature,
 };
 
 fn res(cru: u32, mru: u32, sru: u32, ipv4: u16) -> Resources {
@@ -23,24 +23,6 @@ fn res(cru: u32, mru: u32, sru: u32, ipv4: u16) -> Resources {
         sru,
         hru: 0,
         ipv4,
-    }
-}
-
-fn reserve_op(
-    owner: &SecretKey,
-    node: u32,
-    resources: Resources,
-    deposit: Currency,
-    max_rate: Currency,
-) -> GridOp {
-    GridOp::Reserve {
-        node,
-        resources,
-        deposit,
-        max_rate,
-        deployment_hash: Hash([1; 32]),
-        deployment_data: b"v1".to_vec(),
-        owner: Condition::Address(address_of(owner)),
     }
 }
 

@@ -9,31 +9,13 @@ use common::*;
 use grid_common::*;
 use tfchain_api::{EventCursor, EventFilter, GridApiClient};
 use tfchain_types::{
-    unsigned_by, Availability, BlockId, Condition, Currency, GridOp, Hash, Resources, SecretKey,
+    unsigned_by, Availability, BlockId, Currency, GridOp, Hash, Resources, SecretKey,
 };
 
 fn one_core() -> Resources {
     Resources {
         cru: 1,
         ..Resources::ZERO
-    }
-}
-
-fn reserve_op(
-    owner: &SecretKey,
-    node: u32,
-    resources: Resources,
-    deposit: Currency,
-    max_rate: Currency,
-) -> GridOp {
-    GridOp::Reserve {
-        node,
-        resources,
-        deposit,
-        max_rate,
-        deployment_hash: Hash([1; 32]),
-        deployment_data: vec![],
-        owner: Condition::Address(address_of(owner)),
     }
 }
 

@@ -21,8 +21,8 @@ use tfchain_node::clock::SystemClock;
 use tfchain_node::config::RpcConfig;
 use tfchain_node::node::{self, NodeOptions, RunningNode};
 use tfchain_types::{
-    unsigned_by, Address, Condition, Currency, GridEventKind, GridOp, Height, Input, Output,
-    ReservationId, SecretKey, Transaction, TX_VERSION,
+    unsigned_by, Address, Condition, Currency, GridEventKind, GridOp, Hash, Height, Input, Output,
+    ReservationId, Resources, SecretKey, Transaction, TX_VERSION,
 };
 
 const POLL: Duration = Duration::from_millis(100);
@@ -254,4 +254,23 @@ pub async fn events_until(
 /// Whether `e` is a live (not reverted) event of kind `pred`.
 pub fn is(e: &EventInfo, pred: impl Fn(&GridEventKind) -> bool) -> bool {
     !e.reverted && pred(&e.event)
+}
+
+/// A Reserve op owned by `owner`'s address, with a fixed deployment (`"v1"`).
+pub fn reserve_op(
+    owner: &SecretKey,
+    node: u32,
+    resources: Resources,
+    deposit: Currency,
+    max_rate: Currency,
+) -> GridOp {
+    GridOp::Reserve {
+        node,
+        resources,
+        deposit,
+        max_rate,
+        deployment_hash: Hash([1; 32]),
+        deployment_data: b"v1".to_vec(),
+        owner: Condition::Address(address_of(owner)),
+    }
 }
