@@ -6,7 +6,7 @@
 use crate::chain::ChainError;
 use crate::chain::{BlockVerdict, ChainHandle, Origin};
 use crate::clock::Clock;
-use crate::store::{OutputRef, StoreError};
+use crate::store::StoreError;
 use std::sync::Arc;
 use std::time::Duration;
 use tfchain_consensus::produce::{assemble_block, drop_grid_conflicts, Lottery};
@@ -96,14 +96,7 @@ impl Producer {
                 l
             }
         };
-        let stakes: Vec<(OutputId, StakeEntry)> = store
-            .address_outputs(&self.address)?
-            .into_iter()
-            .filter_map(|(id, o)| match o {
-                OutputRef::Stake(e) => Some((id, e)),
-                OutputRef::Coin(_) => None,
-            })
-            .collect();
+        let stakes: Vec<(OutputId, StakeEntry)> = store.stakes_of(&self.address)?;
         let Some((stake_output, _)) = lottery.winner(&params, &stakes, t) else {
             return Ok(false);
         };

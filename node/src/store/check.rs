@@ -124,7 +124,7 @@ impl Plan {
     }
 
     fn into_batch(self, t: &Tables) -> Result<WriteBatch, StoreError> {
-        let mut batch = WriteBatch::default();
+        let mut batch = t.batch();
         // Address-index entries: drop those of every output the repair touches (as stored,
         // and as the rolled-back diffs describe them), then add those of what remains.
         for key in &self.overlay.index_deletes {

@@ -2,16 +2,36 @@
 //! [`WriteBatch`] and applied atomically.
 
 use super::error::StoreError;
-use super::tables::{decode_key, decode_value, key, prefix, value, Table};
+use super::tables::{decode_key, decode_value, key, prefix, value, Table, EXPLORER_PREFIXES};
 use std::ops::Bound;
 
 /// The chain tree with typed reads.
 #[derive(Clone, Debug)]
 pub(crate) struct Tables {
     pub tree: sled::Tree,
+    /// Whether this store keeps the explorer indexes ([`is_explorer`]). When it does not,
+    /// batches drop every write to them, so commit, undo and repair need no case of their
+    /// own.
+    pub explorer: bool,
+}
+
+/// Whether `T` is an explorer index: the transaction index, the address history and the
+/// address-output index. They answer explorer and wallet queries; nothing in the rules or
+/// the producer needs them.
+pub(crate) fn is_explorer<T: Table>() -> bool {
+    EXPLORER_PREFIXES.contains(&T::PREFIX)
 }
 
 impl Tables {
+    /// An empty batch for this store.
+    pub fn batch(&self) -> WriteBatch {
+        WriteBatch {
+            batch: sled::Batch::default(),
+            writes: 0,
+            explorer: self.explorer,
+        }
+    }
+
     pub fn get<T: Table>(&self, k: &T::Key) -> Result<Option<T::Value>, StoreError> {
         let raw = key::<T>(k);
         match self.tree.get(&raw)? {
@@ -80,21 +100,35 @@ fn prefix_end(p: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// Writes staged for one atomic commit. Later writes to a key replace earlier ones.
-#[derive(Debug, Default)]
+/// Writes staged for one atomic commit ([`Tables::batch`]). Later writes to a key replace
+/// earlier ones. Writes to the explorer indexes are dropped when the store keeps none.
+#[derive(Debug)]
 pub(crate) struct WriteBatch {
     batch: sled::Batch,
     pub writes: usize,
+    explorer: bool,
 }
 
 impl WriteBatch {
     pub fn put<T: Table>(&mut self, k: &T::Key, v: &T::Value) {
+        if !self.explorer && is_explorer::<T>() {
+            return;
+        }
         self.batch.insert(key::<T>(k), value::<T>(v));
         self.writes += 1;
     }
 
     pub fn delete<T: Table>(&mut self, k: &T::Key) {
+        if !self.explorer && is_explorer::<T>() {
+            return;
+        }
         self.batch.remove(key::<T>(k));
+        self.writes += 1;
+    }
+
+    /// Deletes a raw key (purging a table by prefix).
+    pub fn delete_raw(&mut self, raw: sled::IVec) {
+        self.batch.remove(raw);
         self.writes += 1;
     }
 }

@@ -47,19 +47,36 @@ pub use types::{
 };
 pub use view::StoreView;
 
-use db::{Tables, WriteBatch};
+use db::Tables;
 use parking_lot::{Mutex, RwLock};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tables::{BlockIndex, Heights, RunningTotals, SchemaVersion, Tip};
+use tables::{BlockIndex, ExplorerIndex, Heights, RunningTotals, SchemaVersion, Tip};
 use tfchain_consensus::{BlockMeta, BlockOutcome, ChainParams};
 use tfchain_genesis::Genesis;
 use tfchain_types::{Block, BlockId};
 
 /// Version of the on-disk layout. Bump it with any change to a table's key or value
 /// encoding; an older or newer database is refused with [`StoreError::SchemaMismatch`].
-pub const SCHEMA_VERSION: u32 = 3;
+/// Version 4 added `ExplorerIndex` (a store may do without the explorer indexes); a
+/// version-3 store, which always has them, is upgraded in place on open.
+pub const SCHEMA_VERSION: u32 = 4;
+
+/// How to open a store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Keep the explorer indexes: transaction ID → block, address → history, address →
+    /// unspent outputs (what `tx_get` of a confirmed transaction and the `address_*` RPC
+    /// methods read). A validator needs none of them: without them a commit writes about a
+    /// third as many keys and the store takes about a quarter of the disk.
+    ///
+    /// `None`: as the store records (a new store keeps them). `Some(false)` on a store that
+    /// keeps them drops them. `Some(true)` on a store that does not is refused with
+    /// [`StoreError::ExplorerIndexMissing`]: they would have to be rebuilt from the whole
+    /// chain.
+    pub explorer_index: Option<bool>,
+}
 
 /// Main-chain metadata kept in memory, newest last.
 const META_CACHE_BLOCKS: usize = 1_024;
@@ -112,11 +129,21 @@ impl Store {
     /// version or network, then runs [`Store::check_consistency`] (repairing if needed; the
     /// report is [`Store::open_report`]).
     pub fn open(data_dir: &Path, genesis: &Genesis) -> Result<Store, StoreError> {
+        Self::open_with(data_dir, genesis, StoreOptions::default())
+    }
+
+    /// [`Store::open`] with options.
+    pub fn open_with(
+        data_dir: &Path,
+        genesis: &Genesis,
+        options: StoreOptions,
+    ) -> Result<Store, StoreError> {
         Self::open_with_genesis_block(
             data_dir,
             &genesis.block(),
             &genesis.outcome(),
             &genesis.params(),
+            options,
         )
     }
 
@@ -128,6 +155,7 @@ impl Store {
         genesis_block: &Block,
         outcome: &BlockOutcome,
         params: &ChainParams,
+        options: StoreOptions,
     ) -> Result<Store, StoreError> {
         let genesis_id = genesis_block.id();
         if outcome.meta.id != genesis_id || params.genesis_id != genesis_id {
@@ -139,15 +167,17 @@ impl Store {
         }
         let path = data_dir.join("db");
         let db = open_db(&path)?;
-        let tables = Tables {
+        let mut tables = Tables {
             tree: db.open_tree(TREE)?,
+            explorer: options.explorer_index.unwrap_or(true),
         };
 
         match tables.get::<SchemaVersion>(&())? {
             None if tables.tree.is_empty() => {
-                let mut batch = WriteBatch::default();
+                let mut batch = tables.batch();
                 batch.put::<SchemaVersion>(&(), &SCHEMA_VERSION);
                 batch.put::<tables::GenesisId>(&(), &genesis_id);
+                batch.put::<ExplorerIndex>(&(), &tables.explorer);
                 write::stage_commit(
                     &tables,
                     &mut batch,
@@ -168,26 +198,38 @@ impl Store {
                     path.display()
                 )))
             }
-            Some(found) if found != SCHEMA_VERSION => {
+            Some(found) if found != SCHEMA_VERSION && found != 3 => {
                 return Err(StoreError::SchemaMismatch {
                     found,
                     expected: SCHEMA_VERSION,
                 })
             }
-            Some(_) => match tables.get::<tables::GenesisId>(&())? {
-                Some(found) if found == genesis_id => {}
-                Some(found) => {
-                    return Err(StoreError::WrongNetwork {
-                        found,
-                        expected: genesis_id,
-                    })
+            Some(found) => {
+                match tables.get::<tables::GenesisId>(&())? {
+                    Some(g) if g == genesis_id => {}
+                    Some(g) => {
+                        return Err(StoreError::WrongNetwork {
+                            found: g,
+                            expected: genesis_id,
+                        })
+                    }
+                    None => {
+                        return Err(StoreError::unrecoverable(
+                            "the database records no genesis ID",
+                        ))
+                    }
                 }
-                None => {
-                    return Err(StoreError::unrecoverable(
-                        "the database records no genesis ID",
-                    ))
+                if found == 3 {
+                    // Version 3 always kept the explorer indexes and records nothing else
+                    // that changed: record both, in one batch.
+                    let mut batch = tables.batch();
+                    batch.put::<SchemaVersion>(&(), &SCHEMA_VERSION);
+                    batch.put::<ExplorerIndex>(&(), &true);
+                    tables.apply(batch)?;
+                    tracing::info!(path = %path.display(), "upgraded the chain store to schema version {SCHEMA_VERSION}");
                 }
-            },
+                tables.explorer = explorer_mode(&tables, options, &path)?;
+            }
         }
 
         let opened = check::check_and_repair(&tables, params)?;
@@ -234,6 +276,11 @@ impl Store {
         Ok(())
     }
 
+    /// Whether this store keeps the explorer indexes ([`StoreOptions::explorer_index`]).
+    pub fn explorer_index(&self) -> bool {
+        self.inner.tables.explorer
+    }
+
     /// The network parameters this store was opened with.
     pub fn params(&self) -> &ChainParams {
         &self.inner.params
@@ -278,6 +325,57 @@ fn load_head(t: &Tables) -> Result<Head, StoreError> {
         totals,
         recent,
     })
+}
+
+/// Settles whether an existing store keeps the explorer indexes: as recorded, unless
+/// `options` drops them (recorded first, then purged, so a crash in between leaves a store
+/// without indexes and some garbage the next open purges).
+fn explorer_mode(tables: &Tables, options: StoreOptions, path: &Path) -> Result<bool, StoreError> {
+    let recorded = tables.get::<ExplorerIndex>(&())?.ok_or_else(|| {
+        StoreError::unrecoverable("the database does not record whether it keeps explorer indexes")
+    })?;
+    match (recorded, options.explorer_index) {
+        (false, Some(true)) => Err(StoreError::ExplorerIndexMissing {
+            path: path.to_path_buf(),
+        }),
+        (true, Some(false)) => {
+            let mut batch = tables.batch();
+            batch.put::<ExplorerIndex>(&(), &false);
+            tables.apply(batch)?;
+            tracing::warn!(path = %path.display(), "dropping the explorer indexes (explorer_index = false): tx_get of confirmed transactions and the address_* methods will be unavailable");
+            purge_explorer(tables)?;
+            Ok(false)
+        }
+        (true, _) => Ok(true),
+        (false, _) => {
+            purge_explorer(tables)?;
+            Ok(false)
+        }
+    }
+}
+
+/// Deletes whatever the explorer indexes still hold, in bounded batches.
+fn purge_explorer(tables: &Tables) -> Result<(), StoreError> {
+    const CHUNK: usize = 10_000;
+    let mut purged = 0usize;
+    for prefix in tables::EXPLORER_PREFIXES {
+        loop {
+            let mut batch = tables.batch();
+            for item in tables.tree.scan_prefix([prefix]).keys().take(CHUNK) {
+                batch.delete_raw(item?);
+            }
+            if batch.writes == 0 {
+                break;
+            }
+            purged += batch.writes;
+            tables.apply(batch)?;
+        }
+    }
+    if purged > 0 {
+        tables.tree.flush()?;
+        tracing::info!(entries = purged, "dropped the explorer indexes");
+    }
+    Ok(())
 }
 
 /// How long [`open_db`] waits for the database lock: a store of this process that was just

@@ -107,7 +107,9 @@ impl Store {
     }
 
     /// Where a transaction sits on the main chain.
+    /// [`StoreError::NoExplorerIndex`] when the store keeps no explorer indexes.
     pub fn tx_location(&self, txid: &TxId) -> Result<Option<TxLocation>, StoreError> {
+        self.need_explorer()?;
         self.inner.tables.get::<TxIndex>(txid)
     }
 
@@ -147,6 +149,7 @@ impl Store {
         after: Option<(OutputKind, OutputId)>,
         limit: usize,
     ) -> Result<(Vec<(OutputId, OutputRef)>, Option<(OutputKind, OutputId)>), StoreError> {
+        self.need_explorer()?;
         let t = &self.inner.tables;
         let addr = address_bytes(address);
         let lower = match after {
@@ -197,6 +200,7 @@ impl Store {
         after: Option<HistoryCursor>,
         limit: usize,
     ) -> Result<(Vec<AddressTx>, Option<HistoryCursor>), StoreError> {
+        self.need_explorer()?;
         let lower = match after {
             Some(c) => Bound::Excluded(history_key(address, c)),
             None => Bound::Unbounded,
@@ -217,6 +221,7 @@ impl Store {
         before: Option<HistoryCursor>,
         limit: usize,
     ) -> Result<(Vec<AddressTx>, Option<HistoryCursor>), StoreError> {
+        self.need_explorer()?;
         let upper = match before {
             Some(c) => Bound::Excluded(history_key(address, c)),
             None => Bound::Unbounded,
@@ -227,6 +232,37 @@ impl Store {
             upper,
         );
         page(iter.rev(), limit)
+    }
+
+    fn need_explorer(&self) -> Result<(), StoreError> {
+        if self.inner.tables.explorer {
+            Ok(())
+        } else {
+            Err(StoreError::NoExplorerIndex)
+        }
+    }
+
+    /// The unspent blockstake outputs of `address`: from the address index when the store
+    /// keeps it, else by a scan of the blockstake outputs (a few per validator).
+    pub fn stakes_of(&self, address: &Address) -> Result<Vec<(OutputId, StakeEntry)>, StoreError> {
+        if self.inner.tables.explorer {
+            return Ok(self
+                .address_outputs(address)?
+                .into_iter()
+                .filter_map(|(id, o)| match o {
+                    OutputRef::Stake(e) => Some((id, e)),
+                    OutputRef::Coin(_) => None,
+                })
+                .collect());
+        }
+        let mut out = Vec::new();
+        for item in self.unspent_stakes() {
+            let (id, e) = item?;
+            if e.condition.address() == *address {
+                out.push((id, e));
+            }
+        }
+        Ok(out)
     }
 
     /// Every unspent coin output, by ID (a full scan: for tools and tests).

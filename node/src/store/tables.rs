@@ -78,6 +78,9 @@ tables! {
     Tip = 0x02, () => BlockId, limit SMALL_LIMIT;
     /// `()` → running totals at the tip: unspent coins and blockstakes, escrow, earnings.
     RunningTotals = 0x03, () => Totals, limit SMALL_LIMIT;
+    /// `()` → whether the store keeps the explorer indexes (`TxIndex`, `AddressHistory`,
+    /// `AddressOutputs`). Written when the store is created or the indexes are dropped.
+    ExplorerIndex = 0x04, () => bool, limit SMALL_LIMIT;
     /// BlockId → the full block (main chain and side blocks alike).
     Blocks = 0x10, BlockId => Block, limit MAX_BLOCK_SIZE;
     /// BlockId → its metadata, parent and status.
@@ -113,6 +116,13 @@ tables! {
     /// (§7.5). Written in the undo's batch, removed when the block rejoins the main chain.
     SideEvents = 0x53, BlockId => Vec<GridEvent>, limit UNDO_LIMIT;
 }
+
+/// The prefixes of the explorer indexes, which a store may do without.
+pub(crate) const EXPLORER_PREFIXES: [u8; 3] = [
+    TxIndex::PREFIX,
+    AddressHistory::PREFIX,
+    AddressOutputs::PREFIX,
+];
 
 /// `prefix ‖ key`.
 pub(crate) fn key<T: Table>(k: &T::Key) -> Vec<u8> {

@@ -10,7 +10,8 @@ use super::tables::{
 
 /// The deep index check behind [`super::Store::verify_indexes`]: every main-chain block's
 /// transaction-index and address-history entries exist with the right values and nothing
-/// else does; every unspent output has exactly its address-output entry.
+/// else does; every unspent output has exactly its address-output entry. A store without
+/// explorer indexes must hold none.
 pub(crate) fn verify_indexes(
     t: &Tables,
     tip: &tfchain_consensus::BlockMeta,
@@ -22,6 +23,16 @@ pub(crate) fn verify_indexes(
             problems.push(p);
         }
     };
+    if !t.explorer {
+        for prefix in super::tables::EXPLORER_PREFIXES {
+            if t.tree.scan_prefix([prefix]).next().is_some() {
+                note(format!(
+                    "the store keeps no explorer indexes, but table prefix {prefix:#04x} holds entries"
+                ));
+            }
+        }
+        return Ok(problems);
+    }
     let (mut txs, mut history) = (0usize, 0usize);
     for h in 0..=tip.height {
         let Some(id) = t.get::<Heights>(&h)? else {

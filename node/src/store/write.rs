@@ -43,7 +43,7 @@ impl Store {
                 tip_height: tip.height,
             });
         }
-        let mut batch = WriteBatch::default();
+        let mut batch = self.inner.tables.batch();
         let totals = stage_commit(
             &self.inner.tables,
             &mut batch,
@@ -103,7 +103,7 @@ impl Store {
             ))
         })?;
 
-        let mut batch = WriteBatch::default();
+        let mut batch = t.batch();
         stage_diff_reverse(&mut batch, &undo.diff);
         stage_unindex(&mut batch, &block, &entry, &undo).map_err(|detail| StoreError::Corrupt {
             table: "Undo",
@@ -171,7 +171,7 @@ impl Store {
                 return Err(StoreError::OnMainChain(id));
             }
         }
-        let mut batch = WriteBatch::default();
+        let mut batch = t.batch();
         stage_body(&mut batch, block);
         batch.put::<BlockIndex>(&id, &entry);
         t.apply(batch)
@@ -191,7 +191,7 @@ impl Store {
             return Err(StoreError::OnMainChain(*id));
         }
         entry.status = BlockStatus::Invalid;
-        let mut batch = WriteBatch::default();
+        let mut batch = t.batch();
         batch.put::<BlockIndex>(id, &entry);
         t.apply(batch)
     }
@@ -221,7 +221,7 @@ impl Store {
         if t.contains::<Equivocations>(&k)? {
             return Ok(false);
         }
-        let mut batch = WriteBatch::default();
+        let mut batch = t.batch();
         batch.put::<Equivocations>(
             &k,
             &StoredEquivocation {
@@ -261,14 +261,15 @@ pub(crate) fn stage_commit(
     })?;
     let totals = totals_after(before, diff)
         .ok_or_else(|| mismatch("the running totals would overflow or go negative".into()))?;
-    let indexes = block_indexes(block, id, diff).map_err(mismatch)?;
-
     stage_diff_forward(batch, diff);
-    for (txid, loc) in &indexes.txs {
-        batch.put::<TxIndex>(txid, loc);
-    }
-    for (k, e) in &indexes.history {
-        batch.put::<AddressHistory>(k, e);
+    if t.explorer {
+        let indexes = block_indexes(block, id, diff).map_err(mismatch)?;
+        for (txid, loc) in &indexes.txs {
+            batch.put::<TxIndex>(txid, loc);
+        }
+        for (k, e) in &indexes.history {
+            batch.put::<AddressHistory>(k, e);
+        }
     }
     stage_body(batch, block);
     batch.put::<BlockIndex>(

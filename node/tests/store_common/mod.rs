@@ -25,7 +25,13 @@ pub fn test_chain() -> TestChain {
 
 pub fn open(dir: &Path, chain: &TestChain) -> Result<Store, StoreError> {
     let outcome = apply_genesis(&chain.genesis, &chain.params).expect("test genesis applies");
-    Store::open_with_genesis_block(dir, &chain.genesis, &outcome, &chain.params)
+    Store::open_with_genesis_block(
+        dir,
+        &chain.genesis,
+        &outcome,
+        &chain.params,
+        Default::default(),
+    )
 }
 
 /// Up to `n` payments from distinct funded keys (so they never conflict), chosen by `seed`.

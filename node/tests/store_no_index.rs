@@ -1,0 +1,210 @@
+//! A store without the explorer indexes (`--explorer-index false`, as a validator may run):
+//! it commits, undoes and reopens exactly like one with them, holds no index entry, says
+//! so when asked for one, and finds the producer's stakes without the address index. An
+//! indexed store can drop its indexes; one without them refuses to grow them back. A
+//! schema-3 store (always indexed) is upgraded in place.
+
+mod store_common;
+
+use std::path::Path;
+use store_common::*;
+use tfchain_consensus::apply_genesis;
+use tfchain_consensus::memory::MemoryState;
+use tfchain_consensus::testkit::{address_of, TestChain};
+use tfchain_node::store::{Store, StoreError, StoreOptions};
+use tfchain_types::codec;
+
+/// Key prefixes of the transaction index, the address history and the address outputs.
+const EXPLORER_PREFIXES: [u8; 3] = [0x30, 0x31, 0x32];
+/// Raw keys of the schema version and the explorer-index flag.
+const SCHEMA_KEY: [u8; 1] = [0x00];
+const FLAG_KEY: [u8; 1] = [0x04];
+
+fn open_with(
+    dir: &Path,
+    chain: &TestChain,
+    explorer_index: Option<bool>,
+) -> Result<Store, StoreError> {
+    let outcome = apply_genesis(&chain.genesis, &chain.params).expect("test genesis applies");
+    Store::open_with_genesis_block(
+        dir,
+        &chain.genesis,
+        &outcome,
+        &chain.params,
+        StoreOptions { explorer_index },
+    )
+}
+
+fn explorer_entries(store: &Store) -> usize {
+    EXPLORER_PREFIXES
+        .iter()
+        .map(|p| store.raw_tree_for_tests().scan_prefix([*p]).count())
+        .sum()
+}
+
+/// The state without the address index: outputs, tip, chain, totals; and each validator's
+/// stakes as the producer finds them.
+fn assert_state(store: &Store, chain: &TestChain) {
+    let mem: &MemoryState = &chain.state;
+    assert_eq!(store.tip(), tfchain_consensus::StateView::tip(mem), "tip");
+    assert_eq!(store_coins(store), mem.coins, "coins");
+    assert_eq!(store_stakes(store), mem.stakes, "stakes");
+    let totals = store.totals();
+    assert_eq!(totals.coins, mem.total_coins(), "coin total");
+    assert_eq!(totals.blockstakes, mem.total_stake(), "blockstake total");
+    for key in &chain.validators {
+        let a = address_of(key);
+        let want: Vec<_> = mem
+            .stakes
+            .iter()
+            .filter(|(_, e)| e.condition.address() == a)
+            .map(|(id, e)| (*id, e.clone()))
+            .collect();
+        assert_eq!(
+            store.stakes_of(&a).expect("stakes_of"),
+            want,
+            "stakes of {a}"
+        );
+    }
+}
+
+#[test]
+fn without_explorer_indexes_blocks_commit_undo_and_reopen_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut chain = test_chain();
+    let store = open_with(dir.path(), &chain, Some(false)).expect("open");
+    assert!(!store.explorer_index());
+    let mut blocks = Vec::new();
+    for i in 0..30 {
+        let txs = block_txs(&chain, i);
+        let (block, _) = step(&mut chain, &store, txs);
+        assert_state(&store, &chain);
+        blocks.push(block);
+    }
+    assert!(
+        blocks.iter().map(|b| b.transactions.len()).sum::<usize>() > 30,
+        "the run carried payments"
+    );
+    assert_eq!(explorer_entries(&store), 0, "no index entry was written");
+    assert_eq!(
+        store.verify_indexes().expect("verify"),
+        Vec::<String>::new()
+    );
+
+    // Index reads say why they cannot answer; nothing else changes.
+    let tx = &blocks[5].transactions[0];
+    assert!(matches!(
+        store.tx_location(&tx.txid()),
+        Err(StoreError::NoExplorerIndex)
+    ));
+    let someone = address_of(&chain.funded[0]);
+    assert!(matches!(
+        store.address_outputs(&someone),
+        Err(StoreError::NoExplorerIndex)
+    ));
+    assert!(matches!(
+        store.address_history(&someone, None, 10),
+        Err(StoreError::NoExplorerIndex)
+    ));
+
+    for _ in 0..10 {
+        let undone = store.undo_tip().expect("undo");
+        assert_eq!(Some(&undone), blocks.last());
+        assert!(chain.state.undo_tip());
+        assert_state(&store, &chain);
+        blocks.pop();
+    }
+    for i in 100..105 {
+        let txs = block_txs(&chain, i);
+        step(&mut chain, &store, txs);
+        assert_state(&store, &chain);
+    }
+    assert_eq!(explorer_entries(&store), 0);
+    let tip = store.tip();
+    drop(store);
+
+    // Reopened without saying: still without indexes, same state.
+    let store = open_with(dir.path(), &chain, None).expect("reopen");
+    assert!(!store.explorer_index());
+    assert_eq!(store.tip(), tip);
+    assert_eq!(store.open_report().repaired, None);
+    assert_state(&store, &chain);
+}
+
+#[test]
+fn an_indexed_store_drops_its_indexes_and_cannot_grow_them_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut chain = test_chain();
+    let store = open_with(dir.path(), &chain, None).expect("open");
+    assert!(store.explorer_index(), "a new store keeps the indexes");
+    let mut txids = Vec::new();
+    for i in 0..15 {
+        let txs = block_txs(&chain, i);
+        let (block, _) = step(&mut chain, &store, txs);
+        txids.extend(block.transactions.iter().map(|t| t.txid()));
+    }
+    assert!(store.tx_location(&txids[0]).expect("read").is_some());
+    assert!(explorer_entries(&store) > 0);
+    assert_indexes_exact(&store);
+    drop(store);
+
+    let store = open_with(dir.path(), &chain, Some(false)).expect("reopen dropping the indexes");
+    assert!(!store.explorer_index());
+    assert_eq!(explorer_entries(&store), 0, "every index entry is gone");
+    assert_eq!(store.open_report().repaired, None);
+    assert_state(&store, &chain);
+    assert!(matches!(
+        store.tx_location(&txids[0]),
+        Err(StoreError::NoExplorerIndex)
+    ));
+    drop(store);
+
+    match open_with(dir.path(), &chain, Some(true)) {
+        Err(e @ StoreError::ExplorerIndexMissing { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("fresh --data-dir"), "{msg}");
+        }
+        other => panic!("asking for indexes the store lacks: {other:?}"),
+    }
+
+    // The refusal changed nothing: the store opens and goes on without indexes.
+    let store = open_with(dir.path(), &chain, None).expect("reopen");
+    assert!(!store.explorer_index());
+    for i in 20..25 {
+        let txs = block_txs(&chain, i);
+        step(&mut chain, &store, txs);
+    }
+    assert_state(&store, &chain);
+    assert_eq!(explorer_entries(&store), 0);
+}
+
+#[test]
+fn a_schema_3_store_is_upgraded_in_place_with_its_indexes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut chain = test_chain();
+    let store = open(dir.path(), &chain).expect("open");
+    for i in 0..5 {
+        let txs = block_txs(&chain, i);
+        step(&mut chain, &store, txs);
+    }
+    // What a version-3 store looks like: version 3, no flag.
+    let tree = store.raw_tree_for_tests();
+    tree.insert(SCHEMA_KEY, codec::encode(&3u32))
+        .expect("write");
+    tree.remove(FLAG_KEY).expect("write");
+    store.flush().expect("flush");
+    drop(store);
+
+    let store = open_with(dir.path(), &chain, None).expect("open the version-3 store");
+    assert!(store.explorer_index(), "a version-3 store kept its indexes");
+    let tree = store.raw_tree_for_tests();
+    let version = tree.get(SCHEMA_KEY).expect("read").expect("version");
+    assert_eq!(
+        codec::decode::<u32, 16>(&version).expect("decodes"),
+        tfchain_node::store::SCHEMA_VERSION
+    );
+    let flag = tree.get(FLAG_KEY).expect("read").expect("flag written");
+    assert!(codec::decode::<bool, 16>(&flag).expect("decodes"));
+    assert_indexes_exact(&store);
+    assert_state(&store, &chain);
+}
