@@ -12,6 +12,7 @@
 //! | 1004 | `TX_REJECTED_BY_POOL` | the transaction is valid but the pool's policy refuses it (pool full, fee rate too low, too many unconfirmed ancestors, replacement rules) | `{reason}` |
 //! | 1005 | `ADMIN_DISABLED` | an `admin_*` method was called on a node started without `--rpc-admin` | none |
 //! | 1006 | `UNAVAILABLE` | the node cannot answer yet (still syncing, shutting down, index still being built); retry later | `{reason}` |
+//! | 1007 | `INDEX_DISABLED` | the node keeps no explorer indexes (started with `--explorer-index false`): confirmed transactions by ID and the `address_*` methods need a node that keeps them | none |
 //! | -32602 | `INVALID_PARAMS` | a parameter is malformed (standard JSON-RPC code); the message names the parameter | `{reason}` when built here |
 //! | -32603 | `INTERNAL` | the node failed (e.g. a storage error); the node's log has details | none |
 //!
@@ -49,6 +50,8 @@ pub const TX_REJECTED_BY_POOL: i32 = 1004;
 pub const ADMIN_DISABLED: i32 = 1005;
 /// The node cannot answer yet: retry later.
 pub const UNAVAILABLE: i32 = 1006;
+/// The node keeps no explorer indexes: ask one that does.
+pub const INDEX_DISABLED: i32 = 1007;
 /// A malformed parameter (the standard JSON-RPC code).
 pub const INVALID_PARAMS: i32 = -32602;
 /// The node failed (the standard JSON-RPC code).
@@ -85,6 +88,11 @@ pub const ERROR_CODES: &[(i32, &str, &str)] = &[
         UNAVAILABLE,
         "UNAVAILABLE",
         "the node cannot answer yet (still syncing, shutting down, index still being built); retry later",
+    ),
+    (
+        INDEX_DISABLED,
+        "INDEX_DISABLED",
+        "the node keeps no explorer indexes (started with `--explorer-index false`): confirmed transactions by ID and the `address_*` methods need a node that keeps them",
     ),
     (
         INVALID_PARAMS,
@@ -286,6 +294,16 @@ pub fn not_synced(height: Height, best_known: Height) -> ErrorObjectOwned {
     unavailable(format!(
         "still syncing, at height {height} of about {best_known}"
     ))
+}
+
+/// [`INDEX_DISABLED`]: the method reads an explorer index this node does not keep.
+pub fn index_disabled() -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(
+        INDEX_DISABLED,
+        "this node keeps no explorer indexes (it runs with --explorer-index false): ask a node \
+         that keeps them for confirmed transactions by ID, address balances, outputs and history",
+        None::<()>,
+    )
 }
 
 /// [`INVALID_PARAMS`] for a parameter that deserialized but makes no sense, e.g.

@@ -14,6 +14,8 @@
 //! payments per block. Signing 10,000 blocks of 1,000 payments (10 M signatures) would
 //! take far too long for a benchmark run on 2 cores; `TFCHAIN_BENCH_BLOCKS=200
 //! TFCHAIN_BENCH_TXS=1000` gives the full-block shape of the `core` benchmark.
+//! The import runs twice: with the explorer indexes (the default) and without them
+//! (`--explorer-index false`, as a validator may run); both ratios are printed.
 //! `TFCHAIN_BENCH_BREAKDOWN=1` adds a second import into another fresh dir, driven block by
 //! block through the store, that splits the time into apply (reads) and commit.
 //! `TFCHAIN_BENCH_KEEP=FILE` keeps a copy of the block file, e.g. to profile
@@ -81,31 +83,33 @@ pub fn run() -> anyhow::Result<()> {
     println!("apply_block_blocks_per_s: {apply_bps:.0}");
     println!("apply_block_tx_per_s: {apply_tps:.0}");
 
-    // The real command, into a fresh data dir.
-    let data = dir.path().join("import");
-    let s = Instant::now();
-    let (applied, secs) = tfchain_node::commands::blocks::import(ImportArgs {
-        chain: ChainArgs {
-            network: Some("dev".into()),
-            data_dir: Some(data.clone()),
-            config: None,
-        },
-        input: file.clone(),
-    })
-    .map_err(|e| anyhow::anyhow!("import-blocks: {e}"))?;
-    let total = s.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        applied == built as u64,
-        "import applied {applied} of {built} blocks"
-    );
-    let import_tps = txs as f64 / secs;
-    let ratio = import_tps / apply_tps;
-    println!("import_blocks: {applied}");
-    println!("import_secs: {secs:.2} (with opening the store: {total:.2})");
-    println!("import_blocks_per_s: {:.0}", applied as f64 / secs);
-    println!("import_tx_per_s: {import_tps:.0}");
-    println!("import_vs_apply_ratio: {ratio:.2} (target >= 0.60)");
-    {
+    // The real command, into a fresh data dir: first as every node runs by default (with
+    // the explorer indexes), then as a validator may run (without them).
+    for (label, explorer_index) in [("", None), ("no_index_", Some(false))] {
+        let data = dir.path().join(format!("import-{label}"));
+        let s = Instant::now();
+        let (applied, secs) = tfchain_node::commands::blocks::import(ImportArgs {
+            chain: ChainArgs {
+                network: Some("dev".into()),
+                data_dir: Some(data.clone()),
+                config: None,
+                explorer_index,
+            },
+            input: file.clone(),
+        })
+        .map_err(|e| anyhow::anyhow!("import-blocks: {e}"))?;
+        let total = s.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            applied == built as u64,
+            "import applied {applied} of {built} blocks"
+        );
+        let import_tps = txs as f64 / secs;
+        let ratio = import_tps / apply_tps;
+        println!("{label}import_blocks: {applied}");
+        println!("{label}import_secs: {secs:.2} (with opening the store: {total:.2})");
+        println!("{label}import_blocks_per_s: {:.0}", applied as f64 / secs);
+        println!("{label}import_tx_per_s: {import_tps:.0}");
+        println!("{label}import_vs_apply_ratio: {ratio:.2} (target >= 0.60)");
         let genesis = tfchain_genesis::builtin("dev").expect("the dev network is built in");
         let store = Store::open(&data, &genesis)?;
         anyhow::ensure!(
@@ -113,7 +117,14 @@ pub fn run() -> anyhow::Result<()> {
             "imported tip at height {}",
             store.tip().height
         );
-        println!("store_size_mb: {:.0}", store.size_on_disk()? as f64 / 1e6);
+        anyhow::ensure!(
+            store.explorer_index() == explorer_index.unwrap_or(true),
+            "the store's explorer index setting"
+        );
+        println!(
+            "{label}store_size_mb: {:.0}",
+            store.size_on_disk()? as f64 / 1e6
+        );
     }
     if breakdown {
         import_breakdown(&file, &dir.path().join("breakdown"), txs, apply_tps)?;

@@ -52,6 +52,7 @@ pub fn node_options(
             startup_grace: Some(Duration::from_secs(2)),
             ..P2pConfig::loopback()
         }),
+        store: Default::default(),
     })
 }
 
@@ -109,6 +110,7 @@ pub fn run() -> anyhow::Result<()> {
             network: Some(genesis_path.display().to_string()),
             data_dir: Some(dir.path().join("import")),
             config: None,
+            explorer_index: None,
         },
         input: file,
     })

@@ -95,6 +95,8 @@ pub struct ConfigFile {
     pub validator_key: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
     pub log_level: Option<String>,
+    /// Keep the explorer indexes (`--explorer-index`); `None`: as the data dir records.
+    pub explorer_index: Option<bool>,
     #[serde(default)]
     pub rpc: RpcConfig,
     #[serde(default)]
@@ -185,6 +187,10 @@ mod tests {
         assert_eq!(c.p2p.bootnodes.len(), 1);
         assert_eq!(c.p2p.max_peers, Some(9));
         assert!(ConfigFile::parse("[p2p]\nlisten = [\"nonsense\"]\n").is_err());
+        assert_eq!(c.explorer_index, None, "unset: as the data dir records");
+        let c = ConfigFile::parse("explorer_index = false\n").expect("explorer_index");
+        assert_eq!(c.explorer_index, Some(false));
+        assert!(ConfigFile::parse("explorer_index = \"no\"\n").is_err());
         let err = ConfigFile::parse("[rpc]\nadress = \"x\"\n").expect_err("typo");
         assert!(err.contains("adress"), "{err}");
         assert!(ConfigFile::parse("network = 5").is_err());

@@ -8,7 +8,7 @@ use crate::config::RpcConfig;
 use crate::net::{self, NetworkHandle, P2pConfig};
 use crate::producer::Producer;
 use crate::rpc;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreOptions};
 use parking_lot::Mutex;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,6 +30,8 @@ pub struct NodeOptions {
     pub clock: Arc<dyn Clock>,
     /// The peer-to-peer network; `None` runs a single node that produces at once.
     pub p2p: Option<P2pConfig>,
+    /// How to open the store (explorer indexes).
+    pub store: StoreOptions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,10 +79,12 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     })?;
     let genesis = opts.genesis;
     let data_dir = opts.data_dir.clone();
-    let store =
-        tokio::task::spawn_blocking(move || Store::open(&data_dir, &genesis).map(|s| (s, genesis)))
-            .await
-            .map_err(|e| NodeError::ChainTask(std::io::Error::other(e.to_string())))??;
+    let store_options = opts.store;
+    let store = tokio::task::spawn_blocking(move || {
+        Store::open_with(&data_dir, &genesis, store_options).map(|s| (s, genesis))
+    })
+    .await
+    .map_err(|e| NodeError::ChainTask(std::io::Error::other(e.to_string())))??;
     let (store, genesis) = store;
     let params = genesis.params();
     let tip = tfchain_consensus::StateView::tip(&store);

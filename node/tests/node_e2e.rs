@@ -213,6 +213,7 @@ async fn new_heads_subscription_sees_consecutive_heights() {
         pool: tfchain_txpool::PoolConfig::default(),
         clock: Arc::new(SystemClock),
         p2p: None,
+        store: Default::default(),
     })
     .await
     .expect("start an in-process node");
@@ -460,4 +461,94 @@ async fn export_import_and_rollback() {
         Some(sb.tip().id)
     );
     assert_eq!(sb.block_id_at(tip_a.height - 1).expect("read"), None);
+}
+
+/// A dev node started with `--explorer-index false` produces blocks (its producer finds its
+/// stakes without the address index) and confirms payments; the methods that read an
+/// explorer index answer INDEX_DISABLED, the others work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_without_explorer_indexes_produces_and_says_what_it_cannot_answer() {
+    use tfchain_api::error::INDEX_DISABLED;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = NodeProcess::spawn(
+        [
+            "--dev".into(),
+            "--explorer-index".into(),
+            "false".into(),
+            "--data-dir".into(),
+            dir.path().join("data").into_os_string(),
+            "--rpc-addr".into(),
+            "127.0.0.1:0".into(),
+        ],
+        &dir.path().join("node.log"),
+    )
+    .await;
+    let http = &node.http;
+    node.wait_height(1, blocks_timeout(1)).await;
+
+    // Dev key 1's genesis output, found in the genesis block (no address index to ask).
+    let genesis = tfchain_genesis::builtin("dev").expect("dev genesis");
+    let from = dev_key(1);
+    let gtx = &genesis.block().transactions[0];
+    let (i, out) = gtx
+        .coin_outputs
+        .iter()
+        .enumerate()
+        .find(|(_, o)| o.condition == tfchain_types::Condition::Address(address_of(&from)))
+        .expect("dev key 1 is funded at genesis");
+    let input = (
+        tfchain_types::Transaction::coin_output_id(&gtx.txid(), i),
+        out.value,
+    );
+    let (genesis_id, fee) = genesis_and_fee(http).await;
+    let to = address_of(&fresh_key(0xa5, 0));
+    let amount = Currency::from_tft(5);
+    let tx = tfchain_consensus::testkit::payment(
+        &[input],
+        &from,
+        tfchain_types::Condition::Address(to),
+        amount,
+        fee,
+        &genesis_id,
+    );
+    let txid = TxApiClient::submit(http, tx_hex(&tx))
+        .await
+        .expect("tx_submit");
+    let start = rpc_info(http).await.height;
+
+    // Once it leaves the pool, tx_get cannot place it: INDEX_DISABLED, not NOT_FOUND.
+    let deadline = std::time::Instant::now() + blocks_timeout(3);
+    let e = loop {
+        match TxApiClient::get(http, txid).await {
+            Ok(info) => assert_eq!(info.status, TxStatus::Pool),
+            r => break call_error(r, "tx_get of a confirmed transaction"),
+        }
+        assert!(std::time::Instant::now() < deadline, "never confirmed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(e.code(), INDEX_DISABLED, "{e:?}");
+    assert!(e.message().contains("--explorer-index"), "{}", e.message());
+    // It is in a block all the same.
+    let tip = rpc_info(http).await.height;
+    let mut found = false;
+    for h in start..=tip {
+        let b = ChainApiClient::get_block(http, h.into())
+            .await
+            .expect("chain_getBlock");
+        found |= b.transactions.iter().any(|t| t.txid == txid);
+    }
+    assert!(found, "the payment is in a block between {start} and {tip}");
+
+    for e in [
+        call_error(AddressApiClient::get_balance(http, to).await, "balance"),
+        call_error(AddressApiClient::get_outputs(http, to).await, "outputs"),
+        call_error(
+            AddressApiClient::get_history(http, to, None, None).await,
+            "history",
+        ),
+    ] {
+        assert_eq!(e.code(), INDEX_DISABLED, "{e:?}");
+    }
+    assert_supply(http).await;
+    node.wait_height(tip + 1, blocks_timeout(1)).await;
 }

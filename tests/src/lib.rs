@@ -172,6 +172,7 @@ impl Net {
                 startup_grace: Some(Duration::from_secs(3)),
                 ..P2pConfig::loopback()
             }),
+            store: Default::default(),
         })
         .await
         .with_context(|| format!("starting node {index}"))?;

@@ -20,6 +20,7 @@ const PREVERIFY_AHEAD: usize = 4;
 
 fn open(chain: &ChainArgs) -> Result<(Store, tfchain_genesis::Genesis), CommandError> {
     let file = chain.file()?;
+    let options = chain.store_options(&file);
     let network = chain
         .network
         .clone()
@@ -35,7 +36,7 @@ fn open(chain: &ChainArgs) -> Result<(Store, tfchain_genesis::Genesis), CommandE
         path: dir.clone(),
         source,
     })?;
-    let store = Store::open(&dir, &genesis)?;
+    let store = Store::open_with(&dir, &genesis, options)?;
     Ok((store, genesis))
 }
 

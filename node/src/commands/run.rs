@@ -48,6 +48,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         pool: resolved.pool.to_pool_config(),
         clock,
         p2p: resolved.p2p.clone(),
+        store: resolved.store,
     })
     .await?;
 

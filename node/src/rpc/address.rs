@@ -1,7 +1,7 @@
 //! `address_*` methods: balances, outputs and history from the store's address indexes,
 //! with what the pool would change.
 
-use super::{blocking, internal, Rpc};
+use super::{blocking, internal, store_error, Rpc};
 use crate::store::{HistoryCursor, HistorySource, OutputRef};
 use jsonrpsee::core::{async_trait, RpcResult};
 use tfchain_api::params::{page_limit, HistoryCursor as ApiCursor};
@@ -18,7 +18,7 @@ impl Rpc {
             .chain
             .store
             .address_outputs(address)
-            .map_err(internal)?;
+            .map_err(store_error)?;
         let pool = self.chain.pool.lock();
         let mut out: Vec<OutputInfo> = outputs
             .into_iter()
@@ -151,7 +151,7 @@ impl AddressApiServer for Rpc {
             let store = &this.chain.store;
             let (records, next) = store
                 .address_history_rev(&address, before, limit)
-                .map_err(internal)?;
+                .map_err(store_error)?;
             let mut entries = Vec::with_capacity(records.len());
             for r in records {
                 let meta = store.meta_at(r.height).map_err(internal)?.ok_or_else(|| {

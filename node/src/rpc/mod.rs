@@ -107,6 +107,15 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> jsonrpsee::types::ErrorObje
     tfchain_api::error::internal(e)
 }
 
+/// Maps a store error: [`INDEX_DISABLED`](tfchain_api::error::INDEX_DISABLED) when the
+/// store keeps no explorer indexes, otherwise [`internal`].
+pub(crate) fn store_error(e: crate::store::StoreError) -> jsonrpsee::types::ErrorObjectOwned {
+    match e {
+        crate::store::StoreError::NoExplorerIndex => tfchain_api::error::index_disabled(),
+        e => internal(e),
+    }
+}
+
 /// Runs store-heavy work off the async executor.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> jsonrpsee::core::RpcResult<T> + Send + 'static,

@@ -1,6 +1,6 @@
 //! `tx_*` methods.
 
-use super::{internal, Rpc};
+use super::{internal, store_error, Rpc};
 use jsonrpsee::core::{async_trait, RpcResult};
 use tfchain_api::error;
 use tfchain_api::params::decode_tx_hex;
@@ -39,7 +39,7 @@ impl TxApiServer for Rpc {
             });
         }
         let store = &self.chain.store;
-        let Some(loc) = store.tx_location(&txid).map_err(internal)? else {
+        let Some(loc) = store.tx_location(&txid).map_err(store_error)? else {
             return Err(error::tx_not_found(&txid));
         };
         let block = store

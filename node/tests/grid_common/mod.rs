@@ -47,6 +47,7 @@ async fn start_node(genesis: &Genesis, data_dir: &std::path::Path) -> (RunningNo
         pool: tfchain_txpool::PoolConfig::default(),
         clock: Arc::new(SystemClock),
         p2p: None,
+        store: Default::default(),
     })
     .await
     .expect("start an in-process node");

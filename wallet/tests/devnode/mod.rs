@@ -40,6 +40,7 @@ impl DevNode {
                 pool: Default::default(),
                 clock: Arc::new(SystemClock),
                 p2p: None,
+                store: Default::default(),
             }))
             .expect("the dev node starts");
         let rpc = format!("http://{}", node.rpc_addr);
