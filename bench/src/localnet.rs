@@ -9,8 +9,10 @@
 //! starts and submitted in batches every 50 ms to the nodes in turn, through the same
 //! chain-task path as `tx_submit`; the nodes gossip them and include them in blocks.
 //!
-//! `TFCHAIN_BENCH_RATE` (transactions per second, default 1,000) and
-//! `TFCHAIN_BENCH_SECS` (load duration, default 60).
+//! `TFCHAIN_BENCH_RATE` (transactions per second, default 1,000),
+//! `TFCHAIN_BENCH_SECS` (load duration, default 60) and `TFCHAIN_BENCH_EXPLORER_INDEX`
+//! (`true` by default; `false` runs the validators without explorer indexes, as a
+//! validator that serves no wallet may).
 
 use super::sync::{env_usize, node_options};
 use parking_lot::Mutex;
@@ -49,7 +51,14 @@ pub fn run() -> anyhow::Result<()> {
     let rate = env_usize("TFCHAIN_BENCH_RATE", 1_000)?;
     let secs = env_usize("TFCHAIN_BENCH_SECS", 60)?;
     let count = (rate * secs).clamp(1, 255 * 255);
+    let explorer_index = match std::env::var("TFCHAIN_BENCH_EXPLORER_INDEX") {
+        Ok(v) => v.parse::<bool>().map_err(|e| {
+            anyhow::anyhow!("TFCHAIN_BENCH_EXPLORER_INDEX={v:?} is not true or false: {e}")
+        })?,
+        Err(_) => true,
+    };
     println!("threads: {}", rayon::current_num_threads());
+    println!("explorer_index: {explorer_index}");
     let dir = tempfile::Builder::new()
         .prefix("tfchain-bench-localnet-")
         .tempdir()?;
@@ -93,12 +102,13 @@ pub fn run() -> anyhow::Result<()> {
         let mut nodes: Vec<RunningNode> = Vec::new();
         let mut addrs = Vec::new();
         for (i, key) in keys.iter().enumerate() {
-            let opts = node_options(
+            let mut opts = node_options(
                 &genesis,
                 dir.path().join(format!("node-{i}")),
                 Some(key.clone()),
                 addrs.clone(),
             )?;
+            opts.store.explorer_index = Some(explorer_index);
             let n = node::start(opts).await?;
             let net = n
                 .net
