@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | 1001 | `NOT_FOUND` | the block, transaction, farm, node or reservation named in the request is not on the current chain (or in the pool) | `{kind, key}` |
 //! | 1002 | `TX_DECODE` | a submitted transaction is not hex, or its bytes do not decode (PROTOCOL.md §2) | `{reason}` |
-//! | 1003 | `TX_INVALID` | a submitted transaction breaks a consensus rule (PROTOCOL.md §4.3, §7.3) | `{reason, sender_fault, rule}` |
+//! | 1003 | `TX_INVALID` | a submitted transaction breaks a consensus rule (PROTOCOL.md §4.3, §7.3) | `{reason, sender_fault, rule, detail?}` |
 //! | 1004 | `TX_REJECTED_BY_POOL` | the transaction is valid but the pool's policy refuses it (pool full, fee rate too low, too many unconfirmed ancestors, replacement rules) | `{reason}` |
 //! | 1005 | `ADMIN_DISABLED` | an `admin_*` method was called on a node started without `--rpc-admin` | none |
 //! | 1006 | `UNAVAILABLE` | the node cannot answer yet (still syncing, shutting down, index still being built); retry later | `{reason}` |
@@ -24,6 +24,8 @@
 //! `zero_resources`, `deposit_too_small`, `rate_above_max`, `capacity_exceeded`, … — the
 //! `GridError` variants of PROTOCOL.md §7.3), `grid_auth` when an op's owner fulfilment
 //! fails, otherwise the transaction rule (`fee_below_minimum`, `coin_imbalance`, …).
+//! `detail`, for grid rules that carry values, holds them as JSON ([`crate::rule_detail`]):
+//! e.g. `capacity_exceeded` → `{node, free, requested}`.
 //!
 //! The same table is [`ERROR_CODES`], from which the README's table is generated and checked.
 //! Parameters that fail to deserialize (for example a `BlockRef` of `"abc"`) are rejected by
@@ -133,6 +135,10 @@ pub struct TxInvalidData {
     /// [`tx_rule`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// The values behind a refused grid operation, with stable field names (the table in
+    /// [`crate::rule_detail`]); absent for rules without values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 fn reason(r: impl Display) -> Option<ReasonData> {
@@ -211,6 +217,7 @@ pub fn tx_invalid(err: &TxError) -> ErrorObjectOwned {
             reason: err.to_string(),
             sender_fault,
             rule: Some(tx_rule(err).to_string()),
+            detail: crate::rule_detail::tx_detail(err),
         }),
     )
 }

@@ -18,6 +18,7 @@ pub mod grid;
 pub mod params;
 #[cfg(any(feature = "server", feature = "client"))]
 mod rpc;
+pub mod rule_detail;
 pub mod types;
 
 #[cfg(test)]

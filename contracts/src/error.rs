@@ -6,7 +6,7 @@ use tfchain_types::{Currency, FarmId, FarmName, NodeId, NodeState, ReservationId
 pub enum GridError {
     #[error("farm name must be 1 to 64 characters of a-z, 0-9, '_' and '-'")]
     FarmNameInvalid,
-    #[error("farm name {0:?} is already registered")]
+    #[error("farm name \"{0}\" is already registered")]
     FarmNameTaken(FarmName),
     #[error("an owner must be a single-key address or a multisig condition")]
     OwnerNotAccount,
@@ -26,16 +26,16 @@ pub enum GridError {
     EmptyUpdate,
     #[error("node {0} has been removed")]
     NodeRemoved(NodeId),
-    #[error("capacity {capacity:?} is below what live reservations use ({used:?})")]
+    #[error("capacity ({capacity}) is below what live reservations use ({used})")]
     CapacityBelowUsed {
         capacity: Resources,
         used: Resources,
     },
     #[error("a reservation must reserve some resources")]
     ZeroResources,
-    #[error("node {node} is {state:?}: it takes no new reservations")]
+    #[error("node {node} is {state}: it takes no new reservations")]
     NodeNotUp { node: NodeId, state: NodeState },
-    #[error("node {node} has {free:?} free, {requested:?} requested")]
+    #[error("node {node} has {free} free, {requested} requested")]
     CapacityExceeded {
         node: NodeId,
         requested: Resources,

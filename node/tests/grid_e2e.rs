@@ -217,6 +217,16 @@ async fn farm_node_and_reservation_lifecycle() {
         serde_json::json!(false),
         "capacity may free up"
     );
+    // The values, for programs: what is free and what was asked, field by field.
+    assert_eq!(data["detail"]["node"], serde_json::json!(1));
+    assert_eq!(
+        data["detail"]["requested"]["cru"],
+        serde_json::json!(too_big.cru)
+    );
+    assert_eq!(
+        data["detail"]["free"]["cru"],
+        serde_json::json!(n1.free.cru)
+    );
 
     // Anyone may top up; the escrow is settled to the block first (§7.4).
     let topup = Currency(rate.0 * 20);

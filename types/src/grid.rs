@@ -105,6 +105,31 @@ impl Price {
     }
 }
 
+/// `2 cru, 4 mru, 50 sru`: the non-zero fields (`nothing` when all are zero).
+impl std::fmt::Display for Resources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields = [
+            ("cru", u64::from(self.cru)),
+            ("mru", u64::from(self.mru)),
+            ("sru", u64::from(self.sru)),
+            ("hru", u64::from(self.hru)),
+            ("ipv4", u64::from(self.ipv4)),
+        ];
+        let mut first = true;
+        for (name, v) in fields.iter().filter(|(_, v)| *v > 0) {
+            if !first {
+                f.write_str(", ")?;
+            }
+            write!(f, "{v} {name}")?;
+            first = false;
+        }
+        if first {
+            f.write_str("nothing")?;
+        }
+        Ok(())
+    }
+}
+
 /// Whether a node takes new reservations (§7.1). `Removed` is final.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -112,6 +137,17 @@ pub enum NodeState {
     Up,
     Down,
     Removed,
+}
+
+/// `up`, `down`, `removed` (as in JSON).
+impl std::fmt::Display for NodeState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NodeState::Up => "up",
+            NodeState::Down => "down",
+            NodeState::Removed => "removed",
+        })
+    }
 }
 
 /// The states `UpdateNode` may set: removal is its own operation.

@@ -54,6 +54,8 @@ pub enum WalletError {
         reason: Option<String>,
         /// The stable name of the rule a `TX_INVALID` transaction broke (`capacity_exceeded`).
         rule: Option<String>,
+        /// The values behind the refusal (`data.detail`, see `tfchain_api::rule_detail`).
+        detail: Option<Box<serde_json::Value>>,
     },
     #[error("unexpected answer from the node at {url}: {reason}")]
     NodeProtocol { url: String, reason: String },

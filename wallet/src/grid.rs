@@ -27,18 +27,10 @@ pub fn fields(r: &Resources) -> [(&'static str, u64); 5] {
     ]
 }
 
-/// `2 cru, 4 mru, 50 sru` (zero fields left out; `nothing` when all are zero).
+/// `2 cru, 4 mru, 50 sru` (zero fields left out; `nothing` when all are zero): the same
+/// words the node's refusals use (`Resources`' `Display`).
 pub fn describe_resources(r: &Resources) -> String {
-    let parts: Vec<String> = fields(r)
-        .iter()
-        .filter(|(_, v)| *v > 0)
-        .map(|(k, v)| format!("{v} {k}"))
-        .collect();
-    if parts.is_empty() {
-        "nothing".into()
-    } else {
-        parts.join(", ")
-    }
+    r.to_string()
 }
 
 /// What falls short, field by field: `1 cru free, 4 requested; 0 ipv4 free, 1 requested`.
@@ -211,103 +203,66 @@ pub fn authorization(w: &Wallet, owner: &Condition, what: &str) -> Result<Fulfil
 }
 
 /// Turns the node's refusal of a grid transaction into an error that says what to do; any
-/// other error passes through.
+/// other error passes through. Reads the rule's stable name and values (`data.rule`,
+/// `data.detail`), never the words of the message.
 pub fn refine(e: WalletError) -> WalletError {
     match e {
         WalletError::NodeRefused {
             code,
             reason: Some(reason),
             rule,
+            detail,
             ..
-        } if code == tfchain_api::error::TX_INVALID => from_reason(&reason, rule.as_deref()),
+        } if code == tfchain_api::error::TX_INVALID => {
+            from_rule(reason, rule.as_deref(), detail.as_deref())
+        }
         e => e,
     }
 }
 
-/// The consensus rule's words (`grid op 0 (reserve): node 2 has Resources {…} free, …`)
-/// and, from nodes that send it, its stable name, as one of the wallet's errors.
-fn from_reason(reason: &str, rule: Option<&str>) -> WalletError {
-    // The rule's own words, after the `grid op N (op): ` prefix.
-    let words = reason
-        .strip_prefix("grid op ")
-        .and_then(|r| r.split_once("): "))
-        .map(|(_, rest)| rest)
-        .unwrap_or(reason);
-    if let Some((node, free, requested)) = parse_capacity_exceeded(words) {
-        return WalletError::CapacityExceeded {
-            node,
-            shortfall: shortfall(&free, &requested),
-        };
-    }
-    if let Some((node, state)) = parse_not_up(words) {
-        return WalletError::NodeNotUp { node, state };
-    }
-    let readable = readable_resources(reason);
+#[derive(serde::Deserialize)]
+struct CapacityDetail {
+    node: u32,
+    free: Resources,
+    requested: Resources,
+}
+
+#[derive(serde::Deserialize)]
+struct NotUpDetail {
+    node: u32,
+    state: tfchain_types::NodeState,
+}
+
+fn from_rule(
+    reason: String,
+    rule: Option<&str>,
+    detail: Option<&serde_json::Value>,
+) -> WalletError {
     match rule {
-        Some("rate_above_max") => WalletError::RateChanged { reason: readable },
-        _ if words.starts_with("the rate ") && words.contains("above max_rate") => {
-            WalletError::RateChanged { reason: readable }
+        Some("capacity_exceeded") => {
+            if let Some(d) = detail_as::<CapacityDetail>(detail) {
+                return WalletError::CapacityExceeded {
+                    node: d.node,
+                    shortfall: shortfall(&d.free, &d.requested),
+                };
+            }
         }
-        _ => WalletError::GridRefused { reason: readable },
-    }
-}
-
-/// `node {n} has {free:?} free, {requested:?} requested` (the contracts' CapacityExceeded).
-fn parse_capacity_exceeded(rule: &str) -> Option<(u32, Resources, Resources)> {
-    let rest = rule.strip_prefix("node ")?;
-    let (node, rest) = rest.split_once(" has ")?;
-    let (free, rest) = rest.split_once(" free, ")?;
-    let requested = rest.strip_suffix(" requested")?;
-    Some((
-        node.parse().ok()?,
-        parse_resources_debug(free)?,
-        parse_resources_debug(requested)?,
-    ))
-}
-
-/// `node {n} is {state:?}: it takes no new reservations` (the contracts' NodeNotUp).
-fn parse_not_up(rule: &str) -> Option<(u32, String)> {
-    let rest = rule.strip_prefix("node ")?;
-    let (node, rest) = rest.split_once(" is ")?;
-    let (state, _) = rest.split_once(": it takes no new reservations")?;
-    Some((node.parse().ok()?, state.to_lowercase()))
-}
-
-/// `Resources { cru: 1, mru: 2, sru: 3, hru: 4, ipv4: 5 }` (Rust's Debug form).
-fn parse_resources_debug(s: &str) -> Option<Resources> {
-    let body = s.trim().strip_prefix("Resources {")?.strip_suffix('}')?;
-    let mut r = Resources::ZERO;
-    for part in body.split(',') {
-        let (k, v) = part.split_once(':')?;
-        let v = v.trim();
-        match k.trim() {
-            "cru" => r.cru = v.parse().ok()?,
-            "mru" => r.mru = v.parse().ok()?,
-            "sru" => r.sru = v.parse().ok()?,
-            "hru" => r.hru = v.parse().ok()?,
-            "ipv4" => r.ipv4 = v.parse().ok()?,
-            _ => return None,
+        Some("node_not_up") => {
+            if let Some(d) = detail_as::<NotUpDetail>(detail) {
+                return WalletError::NodeNotUp {
+                    node: d.node,
+                    state: d.state.to_string(),
+                };
+            }
         }
+        Some("rate_above_max") => return WalletError::RateChanged { reason },
+        _ => {}
     }
-    Some(r)
+    WalletError::GridRefused { reason }
 }
 
-/// Replaces every `Resources { … }` in `s` with its readable form.
-fn readable_resources(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find("Resources {") {
-        let Some(j) = rest[i..].find('}') else { break };
-        let (before, debug) = (&rest[..i], &rest[i..=i + j]);
-        out.push_str(before);
-        match parse_resources_debug(debug) {
-            Some(r) => out.push_str(&format!("({})", describe_resources(&r))),
-            None => out.push_str(debug),
-        }
-        rest = &rest[i + j + 1..];
-    }
-    out.push_str(rest);
-    out
+fn detail_as<T: serde::de::DeserializeOwned>(detail: Option<&serde_json::Value>) -> Option<T> {
+    serde_json::from_value(detail?.clone()).ok()
 }
 
 #[cfg(test)]
@@ -324,13 +279,25 @@ mod tests {
         }
     }
 
-    fn refused(reason: &str) -> WalletError {
+    /// The node's refusal of a grid op that broke `e`, as the node builds it.
+    fn refused(op: u32, e: tfchain_contracts::GridError) -> WalletError {
+        let err = tfchain_consensus::TxError::Grid {
+            index: op as usize,
+            op: "reserve",
+            source: e,
+        };
+        let data = match tfchain_api::error::tx_invalid(&err).data() {
+            Some(d) => serde_json::from_str::<tfchain_api::error::TxInvalidData>(d.get())
+                .expect("TX_INVALID data"),
+            None => panic!("TX_INVALID has data"),
+        };
         WalletError::NodeRefused {
             url: "http://x".into(),
             code: tfchain_api::error::TX_INVALID,
-            message: format!("invalid transaction: {reason}: fix the transaction"),
-            reason: Some(reason.into()),
-            rule: None,
+            message: String::new(),
+            reason: Some(data.reason),
+            rule: data.rule,
+            detail: data.detail.map(Box::new),
         }
     }
 
@@ -388,9 +355,14 @@ mod tests {
 
     #[test]
     fn capacity_refusals_name_what_is_short() {
+        use tfchain_contracts::GridError;
         let e = refine(refused(
-            "grid op 0 (reserve): node 2 has Resources { cru: 1, mru: 32, sru: 500, hru: 0, \
-             ipv4: 1 } free, Resources { cru: 4, mru: 4, sru: 50, hru: 0, ipv4: 0 } requested",
+            0,
+            GridError::CapacityExceeded {
+                node: 2,
+                free: res(1, 32, 500, 0, 1),
+                requested: res(4, 4, 50, 0, 0),
+            },
         ));
         assert_eq!(e.kind(), "capacity_exceeded");
         assert!(
@@ -399,7 +371,11 @@ mod tests {
             "{e}"
         );
         let e = refine(refused(
-            "grid op 1 (reserve): node 7 is Down: it takes no new reservations",
+            1,
+            GridError::NodeNotUp {
+                node: 7,
+                state: tfchain_types::NodeState::Down,
+            },
         ));
         assert_eq!(e.kind(), "node_not_up");
         assert!(e.to_string().starts_with("node 7 is down:"), "{e}");
@@ -407,20 +383,26 @@ mod tests {
 
     #[test]
     fn other_refusals_keep_the_rule_in_readable_words() {
+        use tfchain_contracts::GridError;
         let e = refine(refused(
-            "grid op 0 (update_node): capacity Resources { cru: 1, mru: 0, sru: 0, hru: 0, \
-             ipv4: 0 } is below what live reservations use (Resources { cru: 2, mru: 4, sru: \
-             0, hru: 0, ipv4: 0 })",
+            0,
+            GridError::CapacityBelowUsed {
+                capacity: res(1, 0, 0, 0, 0),
+                used: res(2, 4, 0, 0, 0),
+            },
         ));
         assert_eq!(e.kind(), "tx_invalid");
         assert_eq!(
             e.to_string(),
-            "the node refused the transaction: grid op 0 (update_node): capacity (1 cru) is \
-             below what live reservations use ((2 cru, 4 mru))"
+            "the node refused the transaction: grid op 0 (reserve): capacity (1 cru) is below \
+             what live reservations use (2 cru, 4 mru)"
         );
         let e = refine(refused(
-            "grid op 0 (reserve): the rate 0.002 TFT per block is above max_rate 0.001 TFT: \
-             the price changed, ask for a new quote",
+            0,
+            GridError::RateAboveMax {
+                rate: tfchain_types::Currency::from_tft(2),
+                max_rate: tfchain_types::Currency::from_tft(1),
+            },
         ));
         assert_eq!(e.kind(), "rate_changed");
         // Not a transaction error: unchanged.
@@ -430,6 +412,7 @@ mod tests {
             message: "Method not found".into(),
             reason: None,
             rule: None,
+            detail: None,
         };
         assert_eq!(refine(other).kind(), "node_refused");
     }

@@ -70,7 +70,8 @@ impl Node {
                         _ => obj.message().to_string(),
                     },
                     reason: detail.as_ref().and_then(|d| d.reason.clone()),
-                    rule: detail.and_then(|d| d.rule),
+                    rule: detail.as_ref().and_then(|d| d.rule.clone()),
+                    detail: detail.and_then(|d| d.detail).map(Box::new),
                 }
             }
             ClientError::Transport(t) => WalletError::NodeUnreachable {
@@ -209,6 +210,8 @@ struct Detail {
     reason: Option<String>,
     #[serde(default)]
     rule: Option<String>,
+    #[serde(default)]
+    detail: Option<serde_json::Value>,
 }
 
 /// The `grid` namespace (PROTOCOL.md §7). A lookup of an id the chain does not have is

@@ -369,6 +369,7 @@ mod tests {
             message: String::new(),
             reason: Some(err.to_string()),
             rule: Some("capacity_exceeded".into()),
+            detail: tfchain_api::rule_detail::tx_detail(&err).map(Box::new),
         });
         assert_eq!(refused.kind(), "capacity_exceeded", "{refused}");
         assert!(
