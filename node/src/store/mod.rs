@@ -235,7 +235,8 @@ impl Store {
         let opened = check::check_and_repair(&tables, params)?;
         let head = load_head(&tables)?;
         tracing::info!(height = head.tip.height, tip = %head.tip.id,
-            coins = %head.totals.coins.to_tft_string(), "chain store opened");
+            coins = %head.totals.coins.to_tft_string(), explorer_index = tables.explorer,
+            "chain store opened");
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -342,6 +343,8 @@ fn explorer_mode(tables: &Tables, options: StoreOptions, path: &Path) -> Result<
             let mut batch = tables.batch();
             batch.put::<ExplorerIndex>(&(), &false);
             tables.apply(batch)?;
+            // On disk before any entry goes: a store never says "indexed" with holes.
+            tables.tree.flush()?;
             tracing::warn!(path = %path.display(), "dropping the explorer indexes (explorer_index = false): tx_get of confirmed transactions and the address_* methods will be unavailable");
             purge_explorer(tables)?;
             Ok(false)
