@@ -6,12 +6,10 @@
 
 mod store_common;
 
-use std::path::Path;
 use store_common::*;
-use tfchain_consensus::apply_genesis;
 use tfchain_consensus::memory::MemoryState;
 use tfchain_consensus::testkit::{address_of, TestChain};
-use tfchain_node::store::{Store, StoreError, StoreOptions};
+use tfchain_node::store::{Store, StoreError};
 use tfchain_types::codec;
 
 /// Key prefixes of the transaction index, the address history and the address outputs.
@@ -19,21 +17,6 @@ const EXPLORER_PREFIXES: [u8; 3] = [0x30, 0x31, 0x32];
 /// Raw keys of the schema version and the explorer-index flag.
 const SCHEMA_KEY: [u8; 1] = [0x00];
 const FLAG_KEY: [u8; 1] = [0x04];
-
-fn open_with(
-    dir: &Path,
-    chain: &TestChain,
-    explorer_index: Option<bool>,
-) -> Result<Store, StoreError> {
-    let outcome = apply_genesis(&chain.genesis, &chain.params).expect("test genesis applies");
-    Store::open_with_genesis_block(
-        dir,
-        &chain.genesis,
-        &outcome,
-        &chain.params,
-        StoreOptions { explorer_index },
-    )
-}
 
 fn explorer_entries(store: &Store) -> usize {
     EXPLORER_PREFIXES

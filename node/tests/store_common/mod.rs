@@ -24,13 +24,22 @@ pub fn test_chain() -> TestChain {
 }
 
 pub fn open(dir: &Path, chain: &TestChain) -> Result<Store, StoreError> {
+    open_with(dir, chain, None)
+}
+
+/// [`open`] saying whether to keep the explorer indexes (`None`: as the store records).
+pub fn open_with(
+    dir: &Path,
+    chain: &TestChain,
+    explorer_index: Option<bool>,
+) -> Result<Store, StoreError> {
     let outcome = apply_genesis(&chain.genesis, &chain.params).expect("test genesis applies");
     Store::open_with_genesis_block(
         dir,
         &chain.genesis,
         &outcome,
         &chain.params,
-        Default::default(),
+        tfchain_node::store::StoreOptions { explorer_index },
     )
 }
 
