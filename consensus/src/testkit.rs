@@ -286,7 +286,31 @@ pub fn grid_tx(
         total = total.checked_add(e.value)?;
         inputs.push(id);
     }
-    let change = total.checked_sub(need)?;
+    grid_tx_spending(
+        &inputs,
+        total,
+        payer,
+        ops,
+        signers,
+        fee,
+        &chain.params.genesis_id,
+    )
+}
+
+/// A signed transaction carrying `ops` that spends `inputs` of `payer` (worth `total`):
+/// the fee and the ops' deposits paid, the change back to the payer, signed by the payer
+/// and every key in `signers`. `None` when `total` does not cover the fee and deposits.
+pub fn grid_tx_spending(
+    inputs: &[OutputId],
+    total: Currency,
+    payer: &SecretKey,
+    ops: Vec<tfchain_types::GridOp>,
+    signers: &[SecretKey],
+    fee: Currency,
+    genesis_id: &BlockId,
+) -> Option<Transaction> {
+    let deposits = Currency::checked_sum(ops.iter().map(tfchain_types::GridOp::deposit))?;
+    let change = total.checked_sub(deposits.checked_add(fee)?)?;
     let mut tx = Transaction {
         version: TX_VERSION,
         coin_inputs: inputs
@@ -312,6 +336,6 @@ pub fn grid_tx(
     };
     let mut keys = vec![payer.clone()];
     keys.extend(signers.iter().cloned());
-    tx.sign_with(&chain.params.genesis_id, &keys);
+    tx.sign_with(genesis_id, &keys);
     Some(tx)
 }

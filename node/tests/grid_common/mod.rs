@@ -21,8 +21,8 @@ use tfchain_node::clock::SystemClock;
 use tfchain_node::config::RpcConfig;
 use tfchain_node::node::{self, NodeOptions, RunningNode};
 use tfchain_types::{
-    unsigned_by, Address, Condition, Currency, GridEventKind, GridOp, Hash, Height, Input, Output,
-    ReservationId, Resources, SecretKey, Transaction, TX_VERSION,
+    Address, Condition, Currency, GridEventKind, GridOp, Hash, Height, ReservationId, Resources,
+    SecretKey, Transaction,
 };
 
 const POLL: Duration = Duration::from_millis(100);
@@ -116,31 +116,16 @@ pub async fn grid_tx(
 ) -> Transaction {
     let (genesis_id, fee) = genesis_and_fee(http).await;
     let (input, value) = spendable_output(http, &address_of(payer)).await;
-    let deposits = Currency::checked_sum(ops.iter().map(GridOp::deposit)).expect("deposits");
-    let change = value
-        .checked_sub(fee)
-        .and_then(|v| v.checked_sub(deposits))
-        .expect("the payer covers the fee and the deposits");
-    let mut tx = Transaction {
-        version: TX_VERSION,
-        coin_inputs: vec![Input {
-            parent: input,
-            fulfillment: unsigned_by(&payer.public_key()),
-        }],
-        coin_outputs: vec![Output {
-            value: change,
-            condition: Condition::Address(address_of(payer)),
-        }],
-        blockstake_inputs: vec![],
-        blockstake_outputs: vec![],
+    tfchain_consensus::testkit::grid_tx_spending(
+        &[input],
+        value,
+        payer,
+        ops,
+        signers,
         fee,
-        arbitrary_data: vec![],
-        grid_ops: ops,
-    };
-    let mut keys = vec![payer.clone()];
-    keys.extend(signers.iter().cloned());
-    tx.sign_with(&genesis_id, &keys);
-    tx
+        &genesis_id,
+    )
+    .expect("the payer covers the fee and the deposits")
 }
 
 /// Submits `tx` and waits until it is in a block; returns the block's height.
