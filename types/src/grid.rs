@@ -320,25 +320,15 @@ impl GridOp {
         }
     }
 
-    /// The op with every signature blanked (§4.2 `unsigned`).
+    /// The op with every signature blanked (§4.2 `unsigned`): its authorisation and a
+    /// `RegisterNode`'s `node_sig`.
     pub fn blanked(&self) -> GridOp {
         let mut op = self.clone();
-        match &mut op {
-            GridOp::RegisterNode {
-                farm_auth,
-                node_sig,
-                ..
-            } => {
-                *farm_auth = farm_auth.blanked();
-                *node_sig = Signature::ZERO;
-            }
-            GridOp::UpdateNode { farm_auth, .. }
-            | GridOp::RemoveNode { farm_auth, .. }
-            | GridOp::Claim { farm_auth, .. } => *farm_auth = farm_auth.blanked(),
-            GridOp::UpdateDeployment { owner_auth, .. } | GridOp::Cancel { owner_auth, .. } => {
-                *owner_auth = owner_auth.blanked()
-            }
-            GridOp::RegisterFarm { .. } | GridOp::Reserve { .. } | GridOp::TopUp { .. } => {}
+        if let Some(f) = op.authorization_mut() {
+            *f = f.blanked();
+        }
+        if let Some((_, sig)) = op.node_sig_mut() {
+            *sig = Signature::ZERO;
         }
         op
     }
@@ -354,6 +344,30 @@ impl GridOp {
                 Some(owner_auth)
             }
             GridOp::RegisterFarm { .. } | GridOp::Reserve { .. } | GridOp::TopUp { .. } => None,
+        }
+    }
+
+    /// [`GridOp::authorization`], to fill in or blank.
+    pub fn authorization_mut(&mut self) -> Option<&mut Fulfillment> {
+        match self {
+            GridOp::RegisterNode { farm_auth, .. }
+            | GridOp::UpdateNode { farm_auth, .. }
+            | GridOp::RemoveNode { farm_auth, .. }
+            | GridOp::Claim { farm_auth, .. } => Some(farm_auth),
+            GridOp::UpdateDeployment { owner_auth, .. } | GridOp::Cancel { owner_auth, .. } => {
+                Some(owner_auth)
+            }
+            GridOp::RegisterFarm { .. } | GridOp::Reserve { .. } | GridOp::TopUp { .. } => None,
+        }
+    }
+
+    /// A `RegisterNode`'s node key and its signature slot (§7.3 `node_sig`).
+    pub fn node_sig_mut(&mut self) -> Option<(&PublicKey, &mut Signature)> {
+        match self {
+            GridOp::RegisterNode {
+                node_key, node_sig, ..
+            } => Some((&*node_key, node_sig)),
+            _ => None,
         }
     }
 }

@@ -4,7 +4,6 @@
 //! keys at hand. Multi-party signing is the same call by each party in turn.
 
 use crate::condition::{Fulfillment, KeySignature};
-use crate::grid::GridOp;
 use crate::hash::BlockId;
 use crate::keys::{PublicKey, SecretKey, Signature};
 use crate::transaction::Transaction;
@@ -56,26 +55,14 @@ impl Transaction {
             sign_fulfillment(&mut input.fulfillment);
         }
         for op in &mut self.grid_ops {
-            match op {
-                GridOp::RegisterNode {
-                    farm_auth,
-                    node_key,
-                    node_sig,
-                    ..
-                } => {
-                    sign_fulfillment(farm_auth);
-                    if let Some(sig) = signer(node_key) {
-                        *node_sig = sig;
-                        signed.set(signed.get() + 1);
-                    }
+            if let Some(f) = op.authorization_mut() {
+                sign_fulfillment(f);
+            }
+            if let Some((node_key, node_sig)) = op.node_sig_mut() {
+                if let Some(sig) = signer(node_key) {
+                    *node_sig = sig;
+                    signed.set(signed.get() + 1);
                 }
-                GridOp::UpdateNode { farm_auth, .. }
-                | GridOp::RemoveNode { farm_auth, .. }
-                | GridOp::Claim { farm_auth, .. } => sign_fulfillment(farm_auth),
-                GridOp::UpdateDeployment { owner_auth, .. } | GridOp::Cancel { owner_auth, .. } => {
-                    sign_fulfillment(owner_auth)
-                }
-                GridOp::RegisterFarm { .. } | GridOp::Reserve { .. } | GridOp::TopUp { .. } => {}
             }
         }
         signed.get()
