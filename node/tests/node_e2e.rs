@@ -6,11 +6,7 @@ mod common;
 
 use common::*;
 use std::ffi::OsStr;
-use std::sync::Arc;
 use tfchain_api::{AddressApiClient, ChainApiClient, TxApiClient, TxStatus};
-use tfchain_node::clock::SystemClock;
-use tfchain_node::config::RpcConfig;
-use tfchain_node::node::{self, NodeOptions};
 use tfchain_node::store::Store;
 use tfchain_types::Currency;
 
@@ -202,21 +198,7 @@ async fn new_heads_subscription_sees_consecutive_heights() {
     use jsonrpsee::ws_client::WsClientBuilder;
     let dir = tempfile::tempdir().expect("tempdir");
     let genesis = tfchain_genesis::builtin("dev").expect("dev genesis");
-    let running = node::start(NodeOptions {
-        genesis,
-        data_dir: dir.path().join("data"),
-        validator_key: Some(dev_key(0)),
-        rpc: RpcConfig {
-            addr: "127.0.0.1:0".parse().expect("addr"),
-            ..RpcConfig::default()
-        },
-        pool: tfchain_txpool::PoolConfig::default(),
-        clock: Arc::new(SystemClock),
-        p2p: None,
-        store: Default::default(),
-    })
-    .await
-    .expect("start an in-process node");
+    let (running, _) = start_in_process(&genesis, &dir.path().join("data")).await;
     let ws = WsClientBuilder::default()
         .build(format!("ws://{}", running.rpc_addr))
         .await

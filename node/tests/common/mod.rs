@@ -472,3 +472,31 @@ pub async fn raw_call(
     }
     http.request(method, p).await
 }
+
+/// An in-process node (`node::start`) of `genesis` on `data_dir`, validating with dev key
+/// 0, no p2p, RPC on an ephemeral port; and an HTTP client for it.
+pub async fn start_in_process(
+    genesis: &tfchain_genesis::Genesis,
+    data_dir: &Path,
+) -> (tfchain_node::node::RunningNode, HttpClient) {
+    let running = tfchain_node::node::start(tfchain_node::node::NodeOptions {
+        genesis: genesis.clone(),
+        data_dir: data_dir.to_path_buf(),
+        validator_key: Some(dev_key(0)),
+        rpc: tfchain_node::config::RpcConfig {
+            addr: "127.0.0.1:0".parse().expect("addr"),
+            ..Default::default()
+        },
+        pool: tfchain_txpool::PoolConfig::default(),
+        clock: std::sync::Arc::new(tfchain_node::clock::SystemClock),
+        p2p: None,
+        store: Default::default(),
+    })
+    .await
+    .expect("start an in-process node");
+    let http = HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(30))
+        .build(format!("http://{}", running.rpc_addr))
+        .expect("http client");
+    (running, http)
+}

@@ -7,19 +7,16 @@
 
 use crate::common::*;
 use jsonrpsee::core::client::Subscription;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tfchain_api::{
     EventCursor, EventFilter, EventInfo, GridApiClient, OutputInfo, OutputKind, ReservationInfo,
     TxApiClient,
 };
 use tfchain_genesis::Genesis;
-use tfchain_node::clock::SystemClock;
-use tfchain_node::config::RpcConfig;
-use tfchain_node::node::{self, NodeOptions, RunningNode};
+use tfchain_node::node::RunningNode;
 use tfchain_types::{
     Address, Condition, Currency, GridEventKind, GridOp, Hash, Height, ReservationId, Resources,
     SecretKey, Transaction,
@@ -35,32 +32,9 @@ pub struct GridNode {
     pub data_dir: PathBuf,
 }
 
-async fn start_node(genesis: &Genesis, data_dir: &std::path::Path) -> (RunningNode, HttpClient) {
-    let running = node::start(NodeOptions {
-        genesis: genesis.clone(),
-        data_dir: data_dir.to_path_buf(),
-        validator_key: Some(dev_key(0)),
-        rpc: RpcConfig {
-            addr: "127.0.0.1:0".parse().expect("addr"),
-            ..RpcConfig::default()
-        },
-        pool: tfchain_txpool::PoolConfig::default(),
-        clock: Arc::new(SystemClock),
-        p2p: None,
-        store: Default::default(),
-    })
-    .await
-    .expect("start an in-process node");
-    let http = HttpClientBuilder::default()
-        .request_timeout(Duration::from_secs(30))
-        .build(format!("http://{}", running.rpc_addr))
-        .expect("http client");
-    (running, http)
-}
-
 impl GridNode {
     pub async fn start(genesis: Genesis, data_dir: PathBuf) -> GridNode {
-        let (running, http) = start_node(&genesis, &data_dir).await;
+        let (running, http) = start_in_process(&genesis, &data_dir).await;
         GridNode {
             running: Some(running),
             http,
@@ -99,7 +73,7 @@ impl GridNode {
     /// Starts it again on the same data dir (a new RPC port).
     pub async fn restart(&mut self) {
         self.stop().await;
-        let (running, http) = start_node(&self.genesis, &self.data_dir).await;
+        let (running, http) = start_in_process(&self.genesis, &self.data_dir).await;
         self.running = Some(running);
         self.http = http;
     }
