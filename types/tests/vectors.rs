@@ -1,5 +1,5 @@
 //! Rivine / tfchain v1 compatibility vectors (PROTOCOL.md §3, §10):
-//! `shared/vectors/rivine-compat.json`. Every vector of every kind is checked, and an
+//! `types/tests/vectors/rivine-compat.json`. Every vector of every kind is checked, and an
 //! unknown kind fails the test, so the file and this test cannot drift apart silently.
 
 use serde_json::Value;
@@ -13,7 +13,7 @@ use tfchain_types::{
 
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/rivine-compat.json"
+    "/tests/vectors/rivine-compat.json"
 );
 
 /// Every kind this test knows how to check.

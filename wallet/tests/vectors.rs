@@ -1,4 +1,4 @@
-//! Every mnemonic and key vector of `shared/vectors/rivine-compat.json` through the real
+//! Every mnemonic and key vector of `types/tests/vectors/rivine-compat.json` through the real
 //! `tfchainc` binary (PROTOCOL.md §3, §10): legacy Rivine/tfchain users typing their old
 //! seed must see their old addresses.
 
@@ -11,9 +11,10 @@ use tfchain_types::{Address, Seed};
 fn vectors() -> Vec<Value> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/vectors/rivine-compat.json"
+        "/../types/tests/vectors/rivine-compat.json"
     );
-    let text = std::fs::read_to_string(path).expect("the shared vectors are readable");
+    let text =
+        std::fs::read_to_string(path).expect("the vectors in types/tests/vectors are readable");
     let v: Value = serde_json::from_str(&text).expect("the vectors are JSON");
     v["vectors"].as_array().cloned().unwrap_or_default()
 }
