@@ -220,13 +220,15 @@ impl BlockError {
     /// A block too far ahead is not proof of malice: it may be retried later.
     pub fn is_peer_fault(&self) -> bool {
         match self {
-            BlockError::TimestampInFuture { .. } | BlockError::WrongParent { .. } => false,
+            // Too far ahead by *our* clock: the local clock may be the wrong one (§5.7.2).
+            BlockError::TimestampInFuture { .. }
+            | BlockError::TimestampTooFarInFuture { .. }
+            | BlockError::WrongParent { .. } => false,
             BlockError::UnsupportedVersion(_)
             | BlockError::WrongHeight { .. }
             | BlockError::TooLarge { .. }
             | BlockError::TimestampNotAfterParent { .. }
             | BlockError::TimestampBeforeMedian { .. }
-            | BlockError::TimestampTooFarInFuture { .. }
             | BlockError::StakeOutputNotFound(_)
             | BlockError::StakeOutputNotEligible { .. }
             | BlockError::StakeConditionNotSingleKey(_)

@@ -1,5 +1,6 @@
 //! Header validity (PROTOCOL.md §5.7 rules 1–4): everything that can be checked before the
-//! body is downloaded or relayed.
+//! body is downloaded or relayed. The clock rule comes last, so a block held for being early
+//! has passed every other header rule.
 
 use crate::error::BlockError;
 use crate::fulfillment::{lock_passed, SpendContext};
@@ -67,12 +68,6 @@ pub fn check_header(
             median,
         });
     }
-    if t > now.saturating_add(params.future_threshold.saturating_mul(2)) {
-        return Err(BlockError::TimestampTooFarInFuture { timestamp: t, now });
-    }
-    if t > now.saturating_add(params.future_threshold) {
-        return Err(BlockError::TimestampInFuture { timestamp: t, now });
-    }
     if header.reward_address.kind != AddressKind::SingleKey {
         return Err(BlockError::RewardAddressInvalid);
     }
@@ -115,6 +110,14 @@ pub fn check_header(
     }
     if sigs == Signatures::Verify && !header.creator.verify(header.id().as_bytes(), signature) {
         return Err(BlockError::BadSignature);
+    }
+    // Last: the only rule that depends on this node's clock. A block refused (or held) for
+    // it has passed every other header rule, so what is held is never a forged copy.
+    if t > now.saturating_add(params.future_threshold.saturating_mul(2)) {
+        return Err(BlockError::TimestampTooFarInFuture { timestamp: t, now });
+    }
+    if t > now.saturating_add(params.future_threshold) {
+        return Err(BlockError::TimestampInFuture { timestamp: t, now });
     }
     Ok(stake)
 }

@@ -10,6 +10,7 @@
 #![deny(clippy::float_arithmetic)]
 
 pub mod apply;
+pub mod branch;
 pub mod equivocation;
 pub mod error;
 pub mod fork;
@@ -30,6 +31,7 @@ pub use apply::{
     apply_block, apply_block_cached, apply_block_with, apply_genesis, block_payouts, genesis_block,
     GenesisError, NothingVerified, VerifiedTxs,
 };
+pub use branch::BranchView;
 pub use error::{BlockError, ConditionError, OutputConditionError, Side, TxError};
 pub use fulfillment::SpendContext;
 pub use grid::{grid_context, GridTxEffect};

@@ -246,7 +246,8 @@ fn the_timestamp_must_not_be_before_the_median_of_the_last_11() {
         matches!(err, BlockError::TimestampBeforeMedian { timestamp, median } if timestamp == t && median == later),
         "{err:?}"
     );
-    assert!(err.is_peer_fault());
+    // Not the sender's fault: this node's clock may be the one that is wrong.
+    assert!(!err.is_peer_fault());
 }
 
 #[test]

@@ -16,6 +16,15 @@ pub enum ChainError {
         "block forks off {depth} blocks below the tip, deeper than max_reorg_depth {max}: refused"
     )]
     ReorgTooDeep { depth: u64, max: u64 },
+    #[error(
+        "the side branches from fork point {fork} are full ({blocks} blocks, {bytes} bytes): \
+         block not kept"
+    )]
+    SideBranchFull {
+        fork: BlockId,
+        blocks: usize,
+        bytes: usize,
+    },
     #[error("block is too large: {size} bytes, the limit is {max}")]
     TooLarge { size: usize, max: usize },
     #[error("storage error: {0}")]
@@ -32,7 +41,11 @@ impl ChainError {
             ChainError::KnownInvalid(_)
             | ChainError::InvalidAncestor(_)
             | ChainError::TooLarge { .. } => true,
-            ChainError::ReorgTooDeep { .. } | ChainError::Store(_) | ChainError::Stopped => false,
+            // A full side branch is a local limit: the sender may have checked the block too.
+            ChainError::ReorgTooDeep { .. }
+            | ChainError::SideBranchFull { .. }
+            | ChainError::Store(_)
+            | ChainError::Stopped => false,
         }
     }
 }

@@ -5,11 +5,13 @@
 mod error;
 mod orphans;
 mod reorg;
+mod side;
 mod verified;
 mod writer;
 
 pub use error::ChainError;
 pub use orphans::{MAX_HELD_BLOCKS, MAX_HELD_BYTES};
+pub use side::{MAX_SIDE_BLOCKS_PER_FORK, MAX_SIDE_BYTES_PER_FORK};
 pub use verified::{VerifiedCache, VERIFIED_CACHE_ENTRIES};
 pub use writer::{BlockVerdict, ChainWriter, Origin};
 

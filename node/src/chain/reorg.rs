@@ -1,19 +1,24 @@
 //! Side chains and reorganisations (PROTOCOL.md §5.8): a block whose parent is known but
-//! not the tip is checked as far as possible without its parent's state, stored, and, if
-//! its chain is now the heaviest, the main chain is undone to the fork point and the side
-//! chain applied block by block. If any side block fails, everything is put back.
+//! not the tip is validated in full against the state at its parent on its own branch
+//! (`BranchView`: the main state rewound to the fork point, then the branch replayed),
+//! stored only if valid, and, if its chain is now the heaviest, the main chain is undone to
+//! the fork point and the side chain applied block by block. If any block fails, everything
+//! is put back.
 
 use super::error::ChainError;
-use super::writer::{BlockVerdict, ChainWriter, Origin};
-use crate::store::{BlockIndexEntry, BlockStatus};
+use super::writer::{check_without_parent, BlockVerdict, ChainWriter, Origin};
+use crate::store::{BlockIndexEntry, BlockStatus, StoreError};
 use tfchain_consensus::fork::{choose, ForkDecision};
-use tfchain_consensus::target::{child_target, is_retarget_height, retarget_anchor_height, work};
-use tfchain_consensus::{BlockError, BlockMeta, Signatures};
-use tfchain_types::{Block, BlockId, BLOCK_VERSION};
-use tracing::{error, info, warn};
+use tfchain_consensus::{
+    apply_block_cached, BlockError, BlockMeta, BlockOutcome, BranchView, Signatures,
+};
+use tfchain_types::{Block, BlockId, Timestamp};
+use tracing::{debug, error, info, warn};
 
 impl ChainWriter {
-    /// A block whose parent `parent` is stored but is not the tip.
+    /// A block whose parent `parent` is stored but is not the tip. It is validated in full
+    /// (every rule of §5.7, against the state at its parent on its own branch) before it is
+    /// stored, weighed for fork choice, relayed or used as equivocation evidence.
     pub(super) fn side_block(
         &mut self,
         block: Block,
@@ -21,66 +26,54 @@ impl ChainWriter {
         origin: Origin,
     ) -> Result<BlockVerdict, ChainError> {
         let id = block.id();
-        let h = &block.header;
         let tip = self.store.tip();
+        let max = self.params.max_reorg_depth;
         let depth = tip.height.saturating_sub(parent.meta.height);
-        if depth > self.params.max_reorg_depth {
-            return Err(ChainError::ReorgTooDeep {
-                depth,
-                max: self.params.max_reorg_depth,
-            });
+        if depth > max {
+            return Err(ChainError::ReorgTooDeep { depth, max });
         }
-        // What can be checked without the parent's state (§5.7 1, 2, 4, 5).
-        let expected = parent.meta.height + 1;
+        let (fork, branch) = self.branch_to(&parent)?;
+        let depth = tip.height.saturating_sub(fork.height);
+        if depth > max {
+            return Err(ChainError::ReorgTooDeep { depth, max });
+        }
+        let size = block.encoded_len();
+        self.side.check_room((fork.height, fork.id), size)?;
+
         let now = self.clock.now();
-        let cheap = if h.version != BLOCK_VERSION {
-            Err(BlockError::UnsupportedVersion(h.version))
-        } else if h.height != expected {
-            Err(BlockError::WrongHeight {
-                got: h.height,
-                expected,
-            })
-        } else if h.timestamp <= parent.meta.timestamp {
-            Err(BlockError::TimestampNotAfterParent {
-                timestamp: h.timestamp,
-                parent: parent.meta.timestamp,
-            })
-        } else if h.timestamp > now.saturating_add(self.params.future_threshold) {
-            Err(BlockError::TimestampInFuture {
-                timestamp: h.timestamp,
-                now,
-            })
-        } else if !h.creator.verify(id.as_bytes(), &block.signature) {
-            Err(BlockError::BadSignature)
-        } else if block.compute_tx_root() != h.tx_root {
-            Err(BlockError::TxRootMismatch)
-        } else {
-            Ok(())
-        };
-        match cheap {
-            Ok(()) => {}
-            Err(BlockError::TimestampInFuture { .. }) => {
+        let outcome = match self.validate_on_branch(&block, &fork, &branch, now)? {
+            Ok(outcome) => outcome,
+            Err(e @ BlockError::TimestampInFuture { .. }) => {
+                check_without_parent(&block)?;
+                debug!(block = %id, error = %e, "side block ahead of the clock: holding it");
+                self.note_early(now);
                 self.held.insert(block);
                 return Ok(BlockVerdict::Held);
             }
-            Err(e) => {
-                self.remember_invalid(&id)?;
+            Err(e @ BlockError::TimestampTooFarInFuture { .. }) => {
+                warn!(block = %id, error = %e, "side block too far ahead of the clock: check this machine's clock if this repeats");
                 return Err(e.into());
             }
-        }
+            Err(e) => {
+                // Never stored: nothing of it is kept, and it weighs nothing.
+                warn!(block = %id, height = block.header.height, error = %e, "invalid side-chain block");
+                return Err(e.into());
+            }
+        };
 
-        let meta = self.side_meta(&block, &parent.meta)?;
+        let meta = outcome.meta.clone();
         self.store.store_side_block(
             &block,
             BlockIndexEntry {
                 meta: meta.clone(),
-                parent: h.parent,
+                parent: block.header.parent,
                 status: BlockStatus::Stored,
             },
         )?;
+        self.side
+            .record((fork.height, fork.id), id, size, outcome.diff);
         self.note_header(&block);
 
-        let fork = self.fork_point(&id)?;
         match choose(
             &self.params,
             tip.total_work,
@@ -93,63 +86,119 @@ impl ChainWriter {
                 Ok(BlockVerdict::SideChain)
             }
             ForkDecision::TooDeep { depth } => {
-                error!(depth, max = self.params.max_reorg_depth, block = %id, "REFUSING a heavier chain that forks deeper than max_reorg_depth: operator attention needed");
-                Err(ChainError::ReorgTooDeep {
-                    depth,
-                    max: self.params.max_reorg_depth,
-                })
+                error!(depth, max, block = %id, "REFUSING a heavier chain that forks deeper than max_reorg_depth: operator attention needed");
+                Err(ChainError::ReorgTooDeep { depth, max })
             }
             ForkDecision::Switch => self.reorganize(fork, id, origin),
         }
     }
 
-    /// The meta of a side block from its parent's, following its own chain for retargets.
-    fn side_meta(&self, block: &Block, parent: &BlockMeta) -> Result<BlockMeta, ChainError> {
-        let h = &block.header;
-        let anchor = if is_retarget_height(&self.params, h.height) {
-            let want = retarget_anchor_height(&self.params, h.height);
-            let missing = |id: BlockId| ChainError::InvalidAncestor(id);
-            let mut cur = self
-                .store
-                .index_entry(&h.parent)?
-                .ok_or(missing(h.parent))?;
-            while cur.meta.height > want {
-                cur = self
-                    .store
-                    .index_entry(&cur.parent)?
-                    .ok_or(missing(cur.parent))?;
+    /// The last main-chain block below `parent` and the side blocks from there up to and
+    /// including `parent`, oldest first.
+    fn branch_to(
+        &self,
+        parent: &BlockIndexEntry,
+    ) -> Result<(BlockMeta, Vec<BlockIndexEntry>), ChainError> {
+        let mut branch = Vec::new();
+        let mut cur = parent.clone();
+        loop {
+            match cur.status {
+                BlockStatus::OnMain => break,
+                BlockStatus::Invalid => return Err(ChainError::InvalidAncestor(cur.meta.id)),
+                BlockStatus::Stored => {}
             }
-            (cur.meta.height, cur.meta.timestamp)
-        } else {
-            (parent.height, parent.timestamp)
-        };
-        Ok(BlockMeta {
-            id: block.id(),
-            height: h.height,
-            timestamp: h.timestamp,
-            child_target: child_target(
-                &self.params,
-                parent.child_target,
-                h.height,
-                h.timestamp,
-                anchor,
-            ),
-            total_work: parent.total_work.saturating_add(work(parent.child_target)),
-        })
+            if branch.len() as u64 > self.params.max_reorg_depth {
+                return Err(ChainError::ReorgTooDeep {
+                    depth: branch.len() as u64,
+                    max: self.params.max_reorg_depth,
+                });
+            }
+            let next = self
+                .store
+                .index_entry(&cur.parent)?
+                .ok_or(ChainError::InvalidAncestor(cur.parent))?;
+            branch.push(std::mem::replace(&mut cur, next));
+        }
+        branch.reverse();
+        Ok((cur.meta, branch))
     }
 
-    /// The last main-chain block on the chain ending at `id`.
-    fn fork_point(&self, id: &BlockId) -> Result<BlockMeta, ChainError> {
-        let mut cur = *id;
-        loop {
-            let entry = self
-                .store
-                .index_entry(&cur)?
-                .ok_or(ChainError::InvalidAncestor(cur))?;
-            if entry.status == BlockStatus::OnMain {
-                return Ok(entry.meta);
+    /// `apply_block` of `block` against the state at the end of `branch` (side blocks
+    /// above `fork`, oldest first): the main state rewound to the fork with the undo data,
+    /// then the branch's diffs. The outer error is a failed store read (not a verdict).
+    fn validate_on_branch(
+        &mut self,
+        block: &Block,
+        fork: &BlockMeta,
+        branch: &[BlockIndexEntry],
+        now: Timestamp,
+    ) -> Result<Result<BlockOutcome, BlockError>, ChainError> {
+        let store = self.store.clone();
+        let base = store.view();
+        let mut view = BranchView::new(&base, fork.clone());
+        let tip = store.tip();
+        for h in (fork.height + 1..=tip.height).rev() {
+            let main_id = store
+                .block_id_at(h)?
+                .ok_or_else(|| StoreError::unrecoverable(format!("no main block at {h}")))?;
+            let undo = store.undo_record(&main_id)?.ok_or_else(|| {
+                StoreError::unrecoverable(format!("no undo data for main block {main_id}"))
+            })?;
+            view.undo_main(&undo.diff);
+        }
+        for entry in branch {
+            let sid = entry.meta.id;
+            let diff = match self.side.diff(&sid) {
+                Some(d) => d.clone(),
+                None => {
+                    // Validated when it was stored; recomputed after a restart.
+                    let b = store.block(&sid)?.ok_or(ChainError::InvalidAncestor(sid))?;
+                    let v = &*self.verified;
+                    match apply_block_cached(&view, &b, &self.params, now, Signatures::Verify, v) {
+                        Ok(o) => {
+                            self.side.cache_diff(sid, o.diff.clone());
+                            o.diff
+                        }
+                        Err(e) => {
+                            warn!(block = %sid, error = %e, "stored side block is invalid");
+                            if base.failed() {
+                                break;
+                            }
+                            drop(view);
+                            base.finish()?;
+                            self.remember_invalid(&sid)?;
+                            return Err(ChainError::InvalidAncestor(sid));
+                        }
+                    }
+                }
+            };
+            view.apply(entry.meta.clone(), &diff);
+        }
+        let verdict = apply_block_cached(
+            &view,
+            block,
+            &self.params,
+            now,
+            Signatures::Verify,
+            &*self.verified,
+        );
+        drop(view);
+        base.finish()?;
+        Ok(verdict)
+    }
+
+    /// Forgets side blocks whose branches fork below `max_reorg_depth` (they can never be
+    /// chosen): their bodies and index entries leave the store.
+    pub(super) fn prune_side_blocks(&mut self) {
+        let floor = self
+            .store
+            .tip()
+            .height
+            .saturating_sub(self.params.max_reorg_depth);
+        for id in self.side.prune(floor) {
+            if let Err(e) = self.store.forget_side_block(&id) {
+                warn!(block = %id, error = %e, "could not forget a pruned side block");
             }
-            cur = entry.parent;
         }
     }
 
@@ -199,6 +248,7 @@ impl ChainWriter {
                 Ok(outcome) => {
                     self.store.commit_block(&block, &outcome)?;
                     self.after_connect(&block);
+                    self.side.joined_main(id);
                     applied += 1;
                 }
                 Err(e) => {

@@ -5,6 +5,7 @@
 
 use super::error::ChainError;
 use super::orphans::Held;
+use super::side::SideBlocks;
 use super::verified::{VerifiedCache, VERIFIED_CACHE_ENTRIES};
 use super::ChainEvent;
 use crate::clock::Clock;
@@ -16,7 +17,9 @@ use tfchain_consensus::equivocation::{is_equivocation, SignedHeader};
 use tfchain_consensus::{apply_block_cached, BlockError, BlockOutcome, ChainParams, Signatures};
 use tfchain_txpool::{ChainAt, Pool, PoolError};
 use tfchain_types::limits::MAX_BLOCK_SIZE;
-use tfchain_types::{Block, BlockId, Hash, Height, OutputId, Timestamp, Transaction, TxId};
+use tfchain_types::{
+    Block, BlockId, Hash, Height, OutputId, Timestamp, Transaction, TxId, BLOCK_VERSION,
+};
 use tokio::sync::broadcast;
 use tracing::{debug, info, warn};
 
@@ -53,11 +56,36 @@ pub struct ChainWriter {
     pub(super) clock: Arc<dyn Clock>,
     pub(super) events: broadcast::Sender<ChainEvent>,
     pub(super) held: Held,
+    /// Validated side blocks per fork point, with their diffs (§5.8).
+    pub(super) side: SideBlocks,
     /// Recent headers by (height, stake output), to catch equivocation (§5.8).
     seen: BTreeMap<(Height, OutputId), SignedHeader>,
     /// Transactions whose signatures this node verified (pool admission, pre-verified
     /// blocks): a block carrying them skips those checks.
     pub(super) verified: Arc<VerifiedCache>,
+    /// When recent blocks arrived ahead of the clock (for the clock-skew warning).
+    early: Vec<Timestamp>,
+    skew_warned_at: Timestamp,
+}
+
+/// Blocks ahead of the clock within a minute that make the node warn about its clock.
+const EARLY_BLOCKS_WARN: usize = 3;
+
+/// The rules a block must pass before it is held (its parent unknown, or early): those
+/// that need no parent state (PROTOCOL.md §5.7 1, 4, 5). A held block is then never a
+/// junk copy of a real one, and cannot hold back the real one with the same ID.
+pub(super) fn check_without_parent(block: &Block) -> Result<(), BlockError> {
+    let h = &block.header;
+    if h.version != BLOCK_VERSION {
+        return Err(BlockError::UnsupportedVersion(h.version));
+    }
+    if !h.creator.verify(block.id().as_bytes(), &block.signature) {
+        return Err(BlockError::BadSignature);
+    }
+    if block.compute_tx_root() != h.tx_root {
+        return Err(BlockError::TxRootMismatch);
+    }
+    Ok(())
 }
 
 impl std::fmt::Debug for ChainWriter {
@@ -84,8 +112,11 @@ impl ChainWriter {
             clock,
             events,
             held: Held::default(),
+            side: SideBlocks::default(),
             seen: BTreeMap::new(),
             verified: Arc::new(VerifiedCache::new(VERIFIED_CACHE_ENTRIES)),
+            early: Vec::new(),
+            skew_warned_at: 0,
         }
     }
 
@@ -108,8 +139,11 @@ impl ChainWriter {
         ) {
             self.connect_held_children(id, origin);
         }
-        if origin != Origin::Import && matches!(verdict, BlockVerdict::Connected { .. }) {
-            self.store.flush()?;
+        if matches!(verdict, BlockVerdict::Connected { .. }) {
+            self.prune_side_blocks();
+            if origin != Origin::Import {
+                self.store.flush()?;
+            }
         }
         Ok(verdict)
     }
@@ -165,6 +199,8 @@ impl ChainWriter {
         }
         match self.store.index_entry(&block.header.parent)? {
             None => {
+                // Only what passes the rules that need no parent is held (§5.7 1, 4, 5).
+                check_without_parent(&block)?;
                 debug!(block = %id, parent = %block.header.parent, "parent unknown: holding block");
                 self.held.insert(block);
                 Ok(BlockVerdict::Held)
@@ -220,13 +256,17 @@ impl ChainWriter {
                 })
             }
             Err(e @ BlockError::TimestampInFuture { .. }) => {
+                // Every header rule but the clock's passed; the body must match too.
+                check_without_parent(&block)?;
                 debug!(block = %id, error = %e, "block ahead of the clock: holding it");
+                self.note_early(now);
                 self.held.insert(block);
                 Ok(BlockVerdict::Held)
             }
             Err(e @ BlockError::TimestampTooFarInFuture { .. }) => {
                 // Not remembered as invalid: our own clock may be the one that is wrong.
                 warn!(block = %id, error = %e, "block too far ahead of the clock: check this machine's clock if this repeats");
+                self.note_early(now);
                 Err(e.into())
             }
             Err(e) => {
@@ -234,6 +274,24 @@ impl ChainWriter {
                 self.remember_invalid(&id)?;
                 Err(e.into())
             }
+        }
+    }
+
+    /// Counts blocks that arrive ahead of this node's clock; when several do within a
+    /// minute, the clock is the likelier culprit than the peers, and the operator is told.
+    pub(super) fn note_early(&mut self, now: Timestamp) {
+        self.early.retain(|t| now.saturating_sub(*t) < 60);
+        if self.early.len() >= 64 {
+            self.early.remove(0);
+        }
+        self.early.push(now);
+        if self.early.len() >= EARLY_BLOCKS_WARN && now >= self.skew_warned_at.saturating_add(600) {
+            self.skew_warned_at = now;
+            warn!(
+                early_blocks = self.early.len(),
+                future_threshold_s = self.params.future_threshold,
+                "many blocks arrive ahead of this machine's clock: it is probably behind (check NTP)"
+            );
         }
     }
 

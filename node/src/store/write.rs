@@ -177,6 +177,26 @@ impl Store {
         t.apply(batch)
     }
 
+    /// Removes a side block's body, header and index entry (a branch that can no longer be
+    /// chosen). Its `SideEvents`, if it was once on the main chain, stay: readers holding a
+    /// cursor that names it still learn its events were reverted. Refuses a main-chain
+    /// block; a block already gone is not an error.
+    pub fn forget_side_block(&self, id: &BlockId) -> Result<(), StoreError> {
+        let _w = self.inner.writer.lock();
+        let t = &self.inner.tables;
+        match t.get::<BlockIndex>(id)? {
+            None => Ok(()),
+            Some(e) if e.status == BlockStatus::OnMain => Err(StoreError::OnMainChain(*id)),
+            Some(_) => {
+                let mut batch = t.batch();
+                batch.delete::<Blocks>(id);
+                batch.delete::<Headers>(id);
+                batch.delete::<BlockIndex>(id);
+                t.apply(batch)
+            }
+        }
+    }
+
     /// Marks a stored block invalid (it failed validation). Refuses a main-chain block.
     pub fn mark_invalid(&self, id: &BlockId) -> Result<(), StoreError> {
         let _w = self.inner.writer.lock();
