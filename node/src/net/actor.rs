@@ -2,6 +2,7 @@
 //! chain events, results of spawned work and timers. Gossip, sync and serving live in
 //! their own files as further `impl Actor` blocks.
 
+use super::gate::{Gate, CLAIM_DISTRUST, CLAIM_GRACE};
 use super::gossip::GossipState;
 use super::peers::{score, Peers, Verdict, MISBEHAVIOUR_BAN};
 use super::protocol::{Names, Request, Response, Status};
@@ -44,6 +45,8 @@ pub(super) enum Internal {
         behind: bool,
     },
     Respond {
+        peer: PeerId,
+        bytes: usize,
         channel: ResponseChannel<Response>,
         response: Response,
     },
@@ -72,6 +75,7 @@ pub(super) struct Actor {
     last_status_round: Instant,
     pub(super) last_discovery: Instant,
     last_decay: Instant,
+    gate: Gate,
 }
 
 impl Actor {
@@ -118,6 +122,7 @@ impl Actor {
             last_status_round: Instant::now(),
             last_discovery: past,
             last_decay: Instant::now(),
+            gate: Gate::default(),
         }
     }
 
@@ -203,11 +208,18 @@ impl Actor {
             self.ban(peer, MISBEHAVIOUR_BAN);
             return;
         }
+        let tip = self.chain.store.tip();
         if let Some(p) = self.peers.get_mut(&peer) {
             p.status = Some(status);
             p.status_at = Some(Instant::now());
+            if !p.claims_ahead(&tip, SYNC_LAG) {
+                p.claim_since = None;
+            } else if p.claim_since.is_none() {
+                p.claim_since = Some(Instant::now());
+            }
         }
         self.sync_step();
+        self.publish_state();
     }
 
     // ---- swarm events -----------------------------------------------------------------
@@ -361,13 +373,12 @@ impl Actor {
                 reason,
                 behind,
             } => self.on_validated(id, source, acceptance, delta, reason, behind),
-            Internal::Respond { channel, response } => {
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
-                    .send_response(channel, response);
-            }
+            Internal::Respond {
+                peer,
+                bytes,
+                channel,
+                response,
+            } => self.on_served(peer, bytes, channel, response),
             Internal::Applied(a) => self.on_applied(a),
         }
     }
@@ -405,6 +416,7 @@ impl Actor {
             for p in stale {
                 self.request_status(p);
             }
+            self.expire_claims();
             for p in self.peers.expire_bans() {
                 self.swarm.behaviour_mut().bans.unblock_peer(p);
             }
@@ -419,22 +431,71 @@ impl Actor {
         }
     }
 
-    /// The "synced" rule (module docs).
+    /// The "synced" rule as last evaluated (see the `gate` module).
     pub(super) fn is_synced(&self) -> bool {
+        *self.synced.borrow()
+    }
+
+    /// Evaluates the "synced" rule (the `gate` module): behind only on checked headers, or
+    /// on a claim younger than `CLAIM_GRACE`; bounded by the gate.
+    fn evaluate_synced(&mut self) -> bool {
         let tip = self.chain.store.tip();
-        if let Some(target) = self.sync.target_height() {
-            if target > tip.height + SYNC_LAG {
-                return false;
-            }
+        let now = Instant::now();
+        let checked = self
+            .sync
+            .checked_height(CLAIM_GRACE)
+            .is_some_and(|h| h > tip.height + SYNC_LAG);
+        let claimed = self
+            .peers
+            .connected
+            .values()
+            .any(|p| p.claim_counts(now, &tip, SYNC_LAG));
+        if checked || claimed {
+            return self.gate.synced(now, tip.height, true);
         }
-        match self.peers.best_reported() {
-            Some(s) => !(s.total_work > tip.total_work && s.height > tip.height + SYNC_LAG),
-            None => self.config.bootnodes.is_empty() || self.started.elapsed() >= self.grace,
+        self.gate.synced(now, tip.height, false);
+        // Not behind on the evidence; at start, wait for a peer's status (or the grace).
+        self.peers.connected.values().any(|p| p.status.is_some())
+            || self.config.bootnodes.is_empty()
+            || self.started.elapsed() >= self.grace
+    }
+
+    /// Peers whose claimed tip was not backed by checked headers within `CLAIM_GRACE`:
+    /// penalised, and their claims disregarded for `CLAIM_DISTRUST`.
+    fn expire_claims(&mut self) {
+        let tip = self.chain.store.tip();
+        let now = Instant::now();
+        // While a session shows checked headers past our tip, a real sync is under way:
+        // claims simply expire (that evidence holds the gate), nobody is blamed.
+        let syncing = self
+            .sync
+            .checked_height(CLAIM_GRACE)
+            .is_some_and(|h| h > tip.height + SYNC_LAG);
+        let mut liars = Vec::new();
+        for (id, p) in self.peers.connected.iter_mut() {
+            let Some(since) = p.claim_since else {
+                continue;
+            };
+            if now.duration_since(since) < CLAIM_GRACE {
+                continue;
+            }
+            p.claim_since = None;
+            if syncing || p.backed_height > tip.height + SYNC_LAG || !p.claims_ahead(&tip, SYNC_LAG)
+            {
+                continue;
+            }
+            p.claims_ignored_until = Some(now + CLAIM_DISTRUST);
+            let claimed = p.status.as_ref().map(|s| s.height).unwrap_or_default();
+            liars.push((*id, claimed));
+        }
+        for (peer, claimed) in liars {
+            warn!(%peer, claimed_height = claimed, height = tip.height, grace_s = CLAIM_GRACE.as_secs(), "peer claimed a longer chain but showed no headers for it: claim dropped");
+            self.adjust(peer, score::LIE, "claimed a chain it did not show");
         }
     }
 
-    fn publish_state(&mut self) {
-        let synced = self.is_synced();
+    pub(super) fn publish_state(&mut self) {
+        let synced = self.evaluate_synced();
         self.synced
             .send_if_modified(|s| std::mem::replace(s, synced) != synced);
         let me = *self.swarm.local_peer_id();

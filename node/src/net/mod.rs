@@ -11,14 +11,17 @@
 //!   forks are found), cheap header checks, then bodies in parallel batches from several
 //!   peers with bounded memory and timeouts, applied in order by one applier task.
 //! - **Peers** (`peers`): scores, bans, discovery from bootnodes and peer exchange.
-//! - **Synced** rule, fed to the producer: no connected peer reports more work than ours
-//!   by more than [`SYNC_LAG`] blocks; a node with bootnodes but no peers produces after a
-//!   startup grace, so a lone dev node and a network whose validators all start together
-//!   both make progress.
+//! - **Synced** rule (`gate`), fed to the producer: the node is behind when a sync session
+//!   holds checked headers more than [`SYNC_LAG`] blocks past its tip, or, for at most
+//!   `CLAIM_GRACE`, when a peer claims such a tip before showing its headers; the gate never
+//!   stays closed for a minute without the tip advancing. A node with bootnodes but no
+//!   peers produces after a startup grace, so a lone dev node and a network whose
+//!   validators all start together both make progress.
 
 mod actor;
 mod admin;
 mod discovery;
+mod gate;
 mod gossip;
 mod peers;
 pub mod protocol;

@@ -6,6 +6,8 @@ use super::protocol::Status;
 use libp2p::{Multiaddr, PeerId};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
+use tfchain_consensus::BlockMeta;
+use tfchain_types::Height;
 
 /// Score changes (ARCHITECTURE.md §4: invalid data lowers the sender's score).
 pub mod score {
@@ -29,6 +31,8 @@ pub mod score {
 
 /// How long a misbehaving peer stays banned.
 pub const MISBEHAVIOUR_BAN: Duration = Duration::from_secs(30 * 60);
+/// The longest ban (a year); longer requests are cut to it.
+pub const MAX_BAN: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Most addresses kept for discovery.
 const MAX_KNOWN: usize = 1_024;
 
@@ -49,6 +53,16 @@ pub struct Peer {
     pub inflight: usize,
     /// Not asked for sync data before this instant (it failed or lacked data).
     pub sync_cooldown: Option<Instant>,
+    /// Since when the peer has claimed a tip ahead of ours (its current claim).
+    pub claim_since: Option<Instant>,
+    /// The highest header this peer showed that passed the checks.
+    pub backed_height: Height,
+    /// Its claims do not count toward "behind" until then (it failed to back one).
+    pub claims_ignored_until: Option<Instant>,
+    /// Its sync requests in service, and the bytes served to it since `served_since`.
+    pub serving: usize,
+    pub served_bytes: usize,
+    pub served_since: Instant,
 }
 
 impl Peer {
@@ -65,7 +79,29 @@ impl Peer {
             listen_addrs: Vec::new(),
             inflight: 0,
             sync_cooldown: None,
+            claim_since: None,
+            backed_height: 0,
+            claims_ignored_until: None,
+            serving: 0,
+            served_bytes: 0,
+            served_since: Instant::now(),
         }
+    }
+
+    /// Whether its status claims a tip ahead of `tip` by more than `lag` blocks with more work.
+    pub fn claims_ahead(&self, tip: &BlockMeta, lag: u64) -> bool {
+        self.status
+            .as_ref()
+            .is_some_and(|s| s.total_work > tip.total_work && s.height > tip.height + lag)
+    }
+
+    /// Whether its claim still counts toward "behind" without headers (gate module).
+    pub fn claim_counts(&self, now: Instant, tip: &BlockMeta, lag: u64) -> bool {
+        self.claims_ahead(tip, lag)
+            && self.claims_ignored_until.is_none_or(|t| now >= t)
+            && self
+                .claim_since
+                .is_some_and(|t| now.duration_since(t) < super::gate::CLAIM_GRACE)
     }
 
     pub fn usable_for_sync(&self, now: Instant) -> bool {
@@ -142,8 +178,13 @@ impl Peers {
         }
     }
 
+    /// Bans `peer` for `duration` (at most [`MAX_BAN`]: any duration is safe to pass).
     pub fn ban(&mut self, peer: PeerId, duration: Duration) {
-        self.banned.insert(peer, Instant::now() + duration);
+        let now = Instant::now();
+        let until = now
+            .checked_add(duration.min(MAX_BAN))
+            .unwrap_or(now + MISBEHAVIOUR_BAN);
+        self.banned.insert(peer, until);
         self.forget(&peer);
     }
 
@@ -225,14 +266,6 @@ impl Peers {
             .filter_map(|(id, p)| p.status.clone().map(|s| (*id, s)))
             .max_by(|a, b| a.1.total_work.cmp(&b.1.total_work))
     }
-
-    /// The most total work any connected peer reports (usable or not).
-    pub fn best_reported(&self) -> Option<Status> {
-        self.connected
-            .values()
-            .filter_map(|p| p.status.clone())
-            .max_by(|a, b| a.total_work.cmp(&b.total_work))
-    }
 }
 
 #[cfg(test)]
@@ -251,6 +284,11 @@ mod tests {
         assert!(!peers.is_banned(&p));
         assert_eq!(peers.expire_bans(), vec![p]);
         peers.ban(p, Duration::from_secs(60));
+        assert!(peers.is_banned(&p));
+        // Any duration an operator passes is safe (admin_removePeer with u64::MAX seconds).
+        peers.ban(p, Duration::from_secs(u64::MAX));
+        assert!(peers.is_banned(&p));
+        peers.ban(p, Duration::MAX);
         assert!(peers.is_banned(&p));
         assert!(peers.expire_bans().is_empty());
         assert!(peers.unban(&p));

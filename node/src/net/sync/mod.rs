@@ -135,8 +135,14 @@ impl Sync {
         self.session.is_some()
     }
 
-    pub(super) fn target_height(&self) -> Option<Height> {
-        self.session.as_ref().map(|s| s.target.height)
+    /// The height of the last header the session checked, while the session is making
+    /// progress (something arrived within `fresh`): evidence that the node is behind.
+    pub(super) fn checked_height(&self, fresh: Duration) -> Option<Height> {
+        let s = self.session.as_ref()?;
+        if s.last_progress.elapsed() >= fresh {
+            return None;
+        }
+        s.tail.map(|t| t.1)
     }
 
     fn blocks_per_second(&self) -> f64 {

@@ -275,6 +275,9 @@ impl Actor {
         }
         s.headers_done = !full;
         s.last_progress = Instant::now();
+        if let (Some(last), Some(p)) = (headers.last(), self.peers.get_mut(&peer)) {
+            p.backed_height = p.backed_height.max(last.header.height);
+        }
         self.sync_step();
     }
 
