@@ -33,8 +33,12 @@ const VALIDATION_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most transactions waiting to be announced.
 const MAX_OUTGOING: usize = 100_000;
 
-/// IDs of transactions and blocks that arrived by gossip (gossipsub relays those itself,
-/// so the node must not publish them again), bounded: the oldest are forgotten first.
+/// Transactions and blocks that arrived by gossip *and validated* (gossipsub relays those
+/// itself, so the node must not publish them again), bounded: the oldest are forgotten
+/// first. Filled only after validation, and blocks are keyed by their signed form
+/// ([`signed_block_key`]): a junk copy sent first can never suppress the real message.
+/// Transactions are keyed by TxId, but only once the pool holds that transaction with
+/// verified signatures.
 #[derive(Debug, Default)]
 struct Seen {
     set: HashSet<Hash>,
@@ -100,17 +104,30 @@ impl Outcome {
     }
 }
 
+/// What the seen-set remembers of a block: its ID and its signature together.
+pub(super) fn signed_block_key(block: &Block) -> Hash {
+    let mut h = tfchain_types::hash::Hasher::tagged(b"tfchain/gossip-seen/");
+    h.update(block.id().as_bytes()).update(&block.signature.0);
+    h.finish()
+}
+
 async fn validate_block(chain: ChainHandle, seen: Arc<Mutex<Seen>>, data: Vec<u8>) -> Outcome {
     let block = match tfchain_types::decode_block(&data) {
         Ok(b) => b,
         Err(_) => return Outcome::reject(score::GARBAGE, "undecodable block"),
     };
-    seen.lock().insert(block.id().0);
+    let key = signed_block_key(&block);
     let submitted = tokio::time::timeout(
         VALIDATION_TIMEOUT,
         chain.submit_block(block, Origin::Remote),
     )
     .await;
+    if matches!(
+        submitted,
+        Ok(Ok(BlockVerdict::Connected { .. } | BlockVerdict::SideChain))
+    ) {
+        seen.lock().insert(key);
+    }
     match submitted {
         Err(_) => Outcome::ignore("chain task busy"),
         Ok(Ok(BlockVerdict::Connected { .. })) => Outcome {
@@ -143,17 +160,20 @@ async fn validate_txs(chain: ChainHandle, seen: Arc<Mutex<Seen>>, data: Vec<u8>)
         Ok(b) if !b.txs.is_empty() => b,
         _ => return Outcome::reject(score::GARBAGE, "undecodable transaction batch"),
     };
-    {
-        let mut seen = seen.lock();
-        for tx in &batch.txs {
-            seen.insert(tx.txid().0);
-        }
-    }
+    let txids: Vec<TxId> = batch.txs.iter().map(|tx| tx.txid()).collect();
     let results = match tokio::time::timeout(VALIDATION_TIMEOUT, chain.submit_txs(batch.txs)).await
     {
         Ok(Some(r)) => r,
         _ => return Outcome::ignore("chain task busy"),
     };
+    {
+        let mut seen = seen.lock();
+        for (txid, r) in txids.iter().zip(&results) {
+            if r.is_ok() {
+                seen.insert(txid.0);
+            }
+        }
+    }
     let faults = results
         .iter()
         .filter(|r| r.as_ref().is_err_and(|e| e.is_sender_fault()))
@@ -273,7 +293,13 @@ impl Actor {
     /// Publishes a block on the blocks topic (a duplicate of a relayed one is skipped by
     /// gossipsub: the message ID is the payload's hash).
     pub(super) fn publish_block(&mut self, block: &Block) {
-        if self.gossip.seen.lock().set.contains(&block.id().0) {
+        if self
+            .gossip
+            .seen
+            .lock()
+            .set
+            .contains(&signed_block_key(block))
+        {
             return;
         }
         let topic = self.names.blocks.clone();

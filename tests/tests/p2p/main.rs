@@ -1,10 +1,14 @@
 //! Multi-node tests over real loopback sockets (issue #5 §6). Each test builds its own
 //! network of in-process nodes with temporary data dirs.
 
+mod attacker;
+mod claims;
 mod converge;
 mod equivocation;
+mod gossip_seen;
 mod malicious;
 mod partition;
+mod side_chain;
 mod sync;
 
 use std::time::Duration;
