@@ -19,6 +19,9 @@ use tracing::{debug, info, warn};
 /// How often the producer wakes; finer than a second so no second is missed.
 const TICK: Duration = Duration::from_millis(250);
 
+/// A key's blockstake outputs.
+type Stakes = Arc<Vec<(OutputId, StakeEntry)>>;
+
 #[derive(Debug)]
 pub struct Producer {
     chain: ChainHandle,
@@ -28,6 +31,8 @@ pub struct Producer {
     /// When false the producer waits (e.g. while syncing).
     enabled: watch::Receiver<bool>,
     lottery: Option<(BlockId, Lottery)>,
+    /// The key's blockstake outputs at a tip (they change only when the tip does).
+    stakes: Option<(BlockId, Stakes)>,
     last_tried: Timestamp,
 }
 
@@ -46,6 +51,7 @@ impl Producer {
             clock,
             enabled,
             lottery: None,
+            stakes: None,
             last_tried: 0,
         }
     }
@@ -88,16 +94,31 @@ impl Producer {
         }
         self.last_tried = t;
         let params = self.chain.params.clone();
+        // Store reads run on the blocking pool, once per tip: never on the async executor.
         let lottery = match &self.lottery {
             Some((id, l)) if *id == tip.id => l.clone(),
             _ => {
-                let l = Lottery::for_child_of(&store, &params);
+                let (s, p) = (store.clone(), params.clone());
+                let l = tokio::task::spawn_blocking(move || Lottery::for_child_of(&s, &p))
+                    .await
+                    .map_err(|_| ProduceError::Interrupted)?;
                 self.lottery = Some((tip.id, l.clone()));
                 l
             }
         };
-        let stakes: Vec<(OutputId, StakeEntry)> = store.stakes_of(&self.address)?;
-        let Some((stake_output, _)) = lottery.winner(&params, &stakes, t) else {
+        let stakes = match &self.stakes {
+            Some((id, s)) if *id == tip.id => Arc::clone(s),
+            _ => {
+                let (s, address) = (store.clone(), self.address);
+                let stakes = tokio::task::spawn_blocking(move || s.stakes_of(&address))
+                    .await
+                    .map_err(|_| ProduceError::Interrupted)??;
+                let stakes = Arc::new(stakes);
+                self.stakes = Some((tip.id, Arc::clone(&stakes)));
+                stakes
+            }
+        };
+        let Some((stake_output, _)) = lottery.winner(&params, stakes.as_slice(), t) else {
             return Ok(false);
         };
         let ctx = SpendContext {
@@ -143,4 +164,6 @@ pub enum ProduceError {
     Store(#[from] StoreError),
     #[error("the chain refused our block: {0}")]
     Chain(#[from] ChainError),
+    #[error("a store read was interrupted (the node is shutting down)")]
+    Interrupted,
 }

@@ -242,20 +242,31 @@ impl Store {
         }
     }
 
-    /// The unspent blockstake outputs of `address`: from the address index when the store
-    /// keeps it, else by a scan of the blockstake outputs (a few per validator).
+    /// The unspent blockstake outputs of `address`: from the address index's blockstake
+    /// entries when the store keeps it (its coin entries are never read, however many
+    /// there are), else by a scan of the blockstake outputs (a few per validator). Never
+    /// touches a coin output: dust sent to a validator costs its producer nothing.
     pub fn stakes_of(&self, address: &Address) -> Result<Vec<(OutputId, StakeEntry)>, StoreError> {
-        if self.inner.tables.explorer {
-            return Ok(self
-                .address_outputs(address)?
-                .into_iter()
-                .filter_map(|(id, o)| match o {
-                    OutputRef::Stake(e) => Some((id, e)),
-                    OutputRef::Coin(_) => None,
-                })
-                .collect());
-        }
+        let t = &self.inner.tables;
         let mut out = Vec::new();
+        if t.explorer {
+            let mut partial = address_bytes(address).to_vec();
+            partial.push(KIND_STAKE);
+            for item in t.range::<AddressOutputs>(&partial, Bound::Unbounded, Bound::Unbounded) {
+                let (k, ()) = item?;
+                match t.get::<Stakes>(&k.output)? {
+                    Some(e) => out.push((k.output, e)),
+                    None => {
+                        return Err(StoreError::Corrupt {
+                            table: "AddressOutputs",
+                            key: hex::encode(key::<AddressOutputs>(&k)),
+                            detail: "indexes a blockstake output that is not unspent".into(),
+                        })
+                    }
+                }
+            }
+            return Ok(out);
+        }
         for item in self.unspent_stakes() {
             let (id, e) = item?;
             if e.condition.address() == *address {
