@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tfchain_consensus::ChainParams;
 use tfchain_txpool::{Pool, PoolError};
-use tfchain_types::{Block, Transaction, TxId};
+use tfchain_types::{Block, BlockId, Transaction, TxId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::error;
 
@@ -65,6 +65,7 @@ pub struct ChainHandle {
     pub store: Store,
     pub pool: Arc<Mutex<Pool>>,
     pub params: Arc<ChainParams>,
+    refused_held: Arc<Mutex<Vec<BlockId>>>,
 }
 
 impl std::fmt::Debug for Command {
@@ -116,6 +117,12 @@ impl ChainHandle {
         self.events.subscribe()
     }
 
+    /// Takes the IDs of held blocks (parent unknown, or early) that proved invalid when
+    /// they could finally be checked, so the peers that sent them can be penalised.
+    pub fn take_refused_held(&self) -> Vec<BlockId> {
+        std::mem::take(&mut *self.refused_held.lock())
+    }
+
     /// Whether the chain task is still running.
     pub fn is_running(&self) -> bool {
         !self.commands.is_closed()
@@ -135,6 +142,7 @@ pub fn spawn(
         store: writer.store.clone(),
         pool: writer.pool.clone(),
         params: Arc::new(writer.params.clone()),
+        refused_held: Arc::clone(&writer.refused_held),
     };
     std::thread::Builder::new()
         .name("chain".into())

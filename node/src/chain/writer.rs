@@ -63,11 +63,15 @@ pub struct ChainWriter {
     /// Transactions whose signatures this node verified (pool admission, pre-verified
     /// blocks): a block carrying them skips those checks.
     pub(super) verified: Arc<VerifiedCache>,
+    /// Held blocks that proved invalid, for the network to penalise their senders.
+    pub(super) refused_held: Arc<Mutex<Vec<BlockId>>>,
     /// When recent blocks arrived ahead of the clock (for the clock-skew warning).
     early: Vec<Timestamp>,
     skew_warned_at: Timestamp,
 }
 
+/// Refused held blocks remembered until the network collects them.
+const MAX_REFUSED_HELD: usize = 1_024;
 /// Blocks ahead of the clock within a minute that make the node warn about its clock.
 const EARLY_BLOCKS_WARN: usize = 3;
 
@@ -115,6 +119,7 @@ impl ChainWriter {
             side: SideBlocks::default(),
             seen: BTreeMap::new(),
             verified: Arc::new(VerifiedCache::new(VERIFIED_CACHE_ENTRIES)),
+            refused_held: Arc::default(),
             early: Vec::new(),
             skew_warned_at: 0,
         }
@@ -156,7 +161,10 @@ impl ChainWriter {
                 match self.process(child, origin) {
                     Ok(BlockVerdict::Connected { .. } | BlockVerdict::SideChain) => queue.push(cid),
                     Ok(_) => {}
-                    Err(e) => debug!(block = %cid, error = %e, "held block refused"),
+                    Err(e) => {
+                        debug!(block = %cid, error = %e, "held block refused");
+                        self.held_refused(cid, &e);
+                    }
                 }
             }
         }
@@ -171,7 +179,20 @@ impl ChainWriter {
             let id = block.id();
             if let Err(e) = self.submit_block(block, Origin::Remote) {
                 debug!(block = %id, error = %e, "held block refused on retry");
+                self.held_refused(id, &e);
             }
+        }
+    }
+
+    /// A held block proved invalid once it could be checked: report it, so the network
+    /// penalises the peer that sent it (it was not known to be invalid when held).
+    fn held_refused(&self, id: BlockId, e: &ChainError) {
+        if e.is_peer_fault() {
+            let mut r = self.refused_held.lock();
+            if r.len() >= MAX_REFUSED_HELD {
+                r.remove(0);
+            }
+            r.push(id);
         }
     }
 

@@ -43,6 +43,8 @@ pub(super) enum Internal {
         reason: &'static str,
         /// The block's parent is unknown: the source has blocks we lack.
         behind: bool,
+        /// The block was held (see `gossip`).
+        held: Option<tfchain_types::BlockId>,
     },
     Respond {
         peer: PeerId,
@@ -372,7 +374,8 @@ impl Actor {
                 delta,
                 reason,
                 behind,
-            } => self.on_validated(id, source, acceptance, delta, reason, behind),
+                held,
+            } => self.on_validated(id, source, acceptance, delta, reason, behind, held),
             Internal::Respond {
                 peer,
                 bytes,
@@ -403,6 +406,7 @@ impl Actor {
 
     fn on_tick(&mut self) {
         self.flush_txs();
+        self.penalise_refused_held();
         self.sync_tick();
         if self.last_status_round.elapsed() >= Duration::from_secs(1) {
             self.last_status_round = Instant::now();

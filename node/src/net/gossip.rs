@@ -15,10 +15,10 @@ use crate::chain::{BlockVerdict, ChainHandle, Origin};
 use libp2p::gossipsub::{self, MessageAcceptance, MessageId};
 use libp2p::PeerId;
 use parking_lot::Mutex;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
-use tfchain_types::{Block, Hash, TxId};
+use tfchain_types::{Block, BlockId, Hash, TxId};
 use tokio::sync::{mpsc, Semaphore};
 use tracing::debug;
 
@@ -58,9 +58,34 @@ impl Seen {
     }
 }
 
+/// Who sent each held block (bounded like the held blocks themselves).
+#[derive(Debug, Default)]
+pub(super) struct HeldFrom {
+    from: BTreeMap<BlockId, PeerId>,
+    order: VecDeque<BlockId>,
+}
+
+impl HeldFrom {
+    fn insert(&mut self, block: BlockId, peer: PeerId) {
+        if self.from.insert(block, peer).is_none() {
+            self.order.push_back(block);
+            while self.order.len() > crate::chain::MAX_HELD_BLOCKS {
+                if let Some(old) = self.order.pop_front() {
+                    self.from.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn take(&mut self, block: &BlockId) -> Option<PeerId> {
+        self.from.remove(block)
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct GossipState {
     seen: Arc<Mutex<Seen>>,
+    held_from: HeldFrom,
     outgoing: Vec<TxId>,
     block_permits: Arc<Semaphore>,
     tx_permits: Arc<Semaphore>,
@@ -70,6 +95,7 @@ impl GossipState {
     pub(super) fn new() -> Self {
         GossipState {
             seen: Arc::default(),
+            held_from: HeldFrom::default(),
             outgoing: Vec::new(),
             block_permits: Arc::new(Semaphore::new(BLOCK_VALIDATIONS)),
             tx_permits: Arc::new(Semaphore::new(TX_VALIDATIONS)),
@@ -82,6 +108,8 @@ struct Outcome {
     delta: i64,
     reason: &'static str,
     behind: bool,
+    /// The block was held: its sender answers for it if it later proves invalid.
+    held: Option<BlockId>,
 }
 
 impl Outcome {
@@ -91,6 +119,7 @@ impl Outcome {
             delta: 0,
             reason,
             behind: false,
+            held: None,
         }
     }
 
@@ -100,6 +129,7 @@ impl Outcome {
             delta,
             reason,
             behind: false,
+            held: None,
         }
     }
 }
@@ -117,6 +147,7 @@ async fn validate_block(chain: ChainHandle, seen: Arc<Mutex<Seen>>, data: Vec<u8
         Err(_) => return Outcome::reject(score::GARBAGE, "undecodable block"),
     };
     let key = signed_block_key(&block);
+    let id = block.id();
     let submitted = tokio::time::timeout(
         VALIDATION_TIMEOUT,
         chain.submit_block(block, Origin::Remote),
@@ -135,15 +166,18 @@ async fn validate_block(chain: ChainHandle, seen: Arc<Mutex<Seen>>, data: Vec<u8
             delta: score::USEFUL_BLOCK,
             reason: "block connected",
             behind: false,
+            held: None,
         },
         Ok(Ok(BlockVerdict::SideChain)) => Outcome {
             acceptance: MessageAcceptance::Accept,
             delta: 0,
             reason: "side-chain block",
             behind: false,
+            held: None,
         },
         Ok(Ok(BlockVerdict::Held)) => Outcome {
             behind: true,
+            held: Some(id),
             ..Outcome::ignore("block held")
         },
         Ok(Ok(BlockVerdict::AlreadyKnown)) => Outcome::ignore("block already known"),
@@ -192,6 +226,7 @@ async fn validate_txs(chain: ChainHandle, seen: Arc<Mutex<Seen>>, data: Vec<u8>)
             delta: 0,
             reason: "transactions pooled",
             behind: false,
+            held: None,
         }
     } else {
         Outcome::ignore("no new transaction")
@@ -215,6 +250,7 @@ fn spawn_validation(
             delta: o.delta,
             reason: o.reason,
             behind: o.behind,
+            held: o.held,
         };
         let _ = tokio::time::timeout(VALIDATION_TIMEOUT, internal.send(msg)).await;
     });
@@ -269,6 +305,7 @@ impl Actor {
             .report_message_validation_result(id, source, acceptance);
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_validated(
         &mut self,
         id: MessageId,
@@ -277,8 +314,12 @@ impl Actor {
         delta: i64,
         reason: &'static str,
         behind: bool,
+        held: Option<BlockId>,
     ) {
         self.report(&id, &source, acceptance);
+        if let Some(block) = held {
+            self.gossip.held_from.insert(block, source);
+        }
         if delta != 0 {
             self.adjust(source, delta, reason);
         }
@@ -286,6 +327,15 @@ impl Actor {
             // The source has blocks we lack: ask where it is; the sync takes it from there.
             if let Some(p) = self.peers.get_mut(&source) {
                 p.status_at = None;
+            }
+        }
+    }
+
+    /// Penalises the senders of held blocks that proved invalid once they could be checked.
+    pub(super) fn penalise_refused_held(&mut self) {
+        for block in self.chain.take_refused_held() {
+            if let Some(peer) = self.gossip.held_from.take(&block) {
+                self.adjust(peer, score::INVALID_BLOCK, "a block it sent proved invalid");
             }
         }
     }
