@@ -2,8 +2,8 @@
 
 use super::pay::recipient;
 use super::wallet::{data, lock};
-use super::Ctx;
-use crate::builder::{classify, plan_coins, TxParts};
+use super::{check_network, Ctx};
+use crate::builder::{classify, plan_coins, TxParts, HIGH_FEE};
 use crate::cli::MultisigCmd;
 use crate::error::{parse_address, parse_amount, Result, WalletError};
 use crate::multisig::{
@@ -11,9 +11,11 @@ use crate::multisig::{
     SPEND_FORMAT,
 };
 use crate::output::{describe_condition, lines, Report};
+use crate::rpc::Node;
 use crate::sign::fill_signatures;
 use serde_json::json;
 use std::path::Path;
+use tfchain_api::OutputKind;
 use tfchain_types::{
     Condition, Currency, Input, LockedCondition, MultiSigCondition, Output, PublicKey,
 };
@@ -116,8 +118,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, cmd: &MultisigCmd) -> Result<Report> {
                 ),
             ))
         }
-        MultisigCmd::Sign { file, out } => {
+        MultisigCmd::Sign { file, out, yes } => {
             let mut f = SpendFile::load(file)?;
+            let chain = ctx.chain().await?;
             let w = ctx.open_wallet()?;
             let signers = f.signers();
             if !signers.iter().any(|pk| w.key_by_public(pk).is_some()) {
@@ -129,8 +132,19 @@ pub(crate) async fn run(ctx: &Ctx<'_>, cmd: &MultisigCmd) -> Result<Report> {
                         .join(", "),
                 });
             }
-            let gid = f.genesis_id;
-            let signed = fill_signatures(&mut f.transaction, &gid, w.signer());
+            // The wallet's own network decides what is signed; the file and the node must
+            // both agree with it.
+            let ours = w.network()?.clone();
+            check_network(
+                &ours,
+                format!("the spend file {}", file.display()),
+                &f.network,
+                &f.genesis_id,
+            )?;
+            chain.signing_genesis(&w)?;
+            let reasons = review(&chain.node, &f, file).await?;
+            crate::prompt::confirm(&summary(&f), &reasons, *yes, ctx.cli.json)?;
+            let signed = fill_signatures(&mut f.transaction, &ours.genesis_id, w.signer());
             let target = out.as_deref().unwrap_or(file);
             f.save(target)?;
             status_report(&f, target, Some(signed))
@@ -173,6 +187,96 @@ fn is_condition(c: &Condition, m: &MultiSigCondition) -> bool {
     }
 }
 
+/// Looks every input of the spend up on the node. One that is not an unspent output locked
+/// by the file's multisig is refused ([`WalletError::ForeignInput`]): signing it would spend
+/// coins (or blockstakes) the file does not show as the multisig's. Returns what else needs
+/// the signer's confirmation: blockstake inputs and outputs, grid operations, a fee above
+/// [`HIGH_FEE`].
+async fn review(node: &Node, f: &SpendFile, path: &Path) -> Result<Vec<String>> {
+    let multisig = f.condition.address().to_string();
+    let tx = &f.transaction;
+    let mut reasons = Vec::new();
+    let coin = tx.coin_inputs.iter().map(|i| ("coin", i));
+    let stake = tx.blockstake_inputs.iter().map(|i| ("blockstake", i));
+    let mut counts = (0usize, 0usize);
+    for (kind, input) in coin.chain(stake) {
+        let index = if kind == "coin" {
+            counts.0 += 1;
+            counts.0 - 1
+        } else {
+            counts.1 += 1;
+            counts.1 - 1
+        };
+        let foreign = |reason: String| WalletError::ForeignInput {
+            kind,
+            index,
+            id: input.parent,
+            multisig: multisig.clone(),
+            reason,
+        };
+        let o = node.output(input.parent).await?.ok_or_else(|| {
+            foreign(
+                "the node has no unspent output with that ID (spent, never created, or still in its pool)"
+                    .into(),
+            )
+        })?;
+        match (kind, o.kind) {
+            ("coin", OutputKind::Coin) | ("blockstake", OutputKind::Blockstake) => {}
+            (_, OutputKind::Coin) => return Err(foreign("it is a coin output".into())),
+            (_, OutputKind::Blockstake) => return Err(foreign("it is a blockstake output".into())),
+        }
+        if !is_condition(&o.condition, &f.condition) {
+            return Err(foreign(format!(
+                "it is locked by {}",
+                describe_condition(&o.condition)
+            )));
+        }
+        if kind == "coin" {
+            let listed = f.inputs.get(index);
+            if listed.map(|l| (l.id, l.value)) != Some((input.parent, Currency(o.value))) {
+                return Err(WalletError::SpendFile {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "input {index} is listed as {}, the chain has {} of {}",
+                        listed
+                            .map(|l| format!("{} of {}", l.value, l.id))
+                            .unwrap_or_else(|| "nothing".into()),
+                        Currency(o.value),
+                        input.parent
+                    ),
+                });
+            }
+        } else {
+            reasons.push(format!(
+                "blockstake input {index} spends {} blockstakes of the multisig",
+                o.value
+            ));
+        }
+    }
+    for o in &tx.blockstake_outputs {
+        reasons.push(format!(
+            "it pays {} blockstakes to {}",
+            o.value,
+            describe_condition(&o.condition)
+        ));
+    }
+    for (i, op) in tx.grid_ops.iter().enumerate() {
+        let deposit = op.deposit();
+        reasons.push(if deposit.is_zero() {
+            format!("it carries grid operation {i}: {}", op.name())
+        } else {
+            format!(
+                "it carries grid operation {i}: {}, paying {deposit} into escrow",
+                op.name()
+            )
+        });
+    }
+    if tx.fee > HIGH_FEE {
+        reasons.push(format!("its fee is {}, above {HIGH_FEE}", tx.fee));
+    }
+    Ok(reasons)
+}
+
 /// What the spend does, for a signer to read before signing.
 fn summary(f: &SpendFile) -> String {
     let mut rows = vec![
@@ -189,11 +293,37 @@ fn summary(f: &SpendFile) -> String {
         ),
         ("fee", f.transaction.fee.to_string()),
     ];
-    for o in &f.transaction.coin_outputs {
+    let tx = &f.transaction;
+    for i in &f.inputs {
+        rows.push(("spends", format!("{}  {}", i.value, i.id)));
+    }
+    for i in &tx.blockstake_inputs {
+        rows.push(("spends blockstakes", i.parent.to_string()));
+    }
+    for o in &tx.coin_outputs {
         rows.push((
             "pays",
             format!("{}  {}", o.value, describe_condition(&o.condition)),
         ));
+    }
+    for o in &tx.blockstake_outputs {
+        rows.push((
+            "pays",
+            format!(
+                "{} blockstakes  {}",
+                o.value,
+                describe_condition(&o.condition)
+            ),
+        ));
+    }
+    for op in &tx.grid_ops {
+        rows.push((
+            "grid operation",
+            serde_json::to_string(op).unwrap_or_else(|_| op.name().to_string()),
+        ));
+    }
+    if !tx.arbitrary_data.is_empty() {
+        rows.push(("data", hex::encode(&tx.arbitrary_data)));
     }
     lines(&rows)
 }
