@@ -136,51 +136,21 @@ fn legacy_keystore(w: &TestWallet, seed: &tfchain_types::Seed) {
 #[test]
 fn signing_uses_the_wallets_network_and_checks_the_node_and_the_file() {
     let node = DevNode::start();
-    let (dev, rec) = node.dev_wallet(&["--scan", "12", "--gap", "2"]);
-    // Made against the node: its network.
-    assert_eq!(s(&rec["network"]["genesis_id"]), dev_genesis(), "{rec}");
-    let shown = dev.ok(&["wallet", "network"]);
-    assert_eq!(shown["matches_node"], true, "{shown}");
+    let (dev, _) = node.dev_wallet(&["--scan", "12", "--gap", "2"]);
 
-    // A wallet for another network refuses to sign anything for this node.
-    let other_id = "11".repeat(32);
-    let other = node.wallet("other");
-    other.ok(&[
-        "wallet",
-        "init",
-        "--yes",
-        "--insecure-fast-kdf",
-        "--network",
-        "elsewhere",
-        "--genesis-id",
-        &other_id,
-    ]);
-    let (other_addr, other_pk) = other.address();
-    let fund = dev.ok(&["wallet", "send", &other_addr, "10"]);
-    confirm(&dev, &fund["txid"]);
-    let shown = other.ok(&["wallet", "network"]);
-    assert_eq!(shown["matches_node"], false, "{shown}");
-    let e = error_of(&other.run(&["wallet", "send", &other_addr, "1"], ""));
-    assert_eq!(e["kind"], "network_mismatch", "{e}");
-    let msg = s(&e["message"]);
-    assert!(
-        msg.contains(&other_id) && msg.contains(&dev_genesis()),
-        "{msg}"
-    );
-    assert!(msg.contains(&node.rpc), "{msg}");
-    assert_eq!(s(&e["wallet"]["genesis_id"]), other_id, "{e}");
-
-    // A multisig with that wallet and a wallet of this network as members.
+    // A 1-of-2 multisig of x and y, funded, and a spend from it.
     let x = node.wallet("x");
     x.init();
+    let y = node.wallet("y");
+    y.init();
     let (_, x_pk) = x.address();
-    let members = format!("{x_pk},{other_pk}");
-    let ms = dev.ok(&["multisig", "address", "--min", "1", &x_pk, &other_pk]);
-    let ms_addr = s(&ms["address"]);
+    let (y_addr, y_pk) = y.address();
+    let members = format!("{x_pk},{y_pk}");
+    let ms = dev.ok(&["multisig", "address", "--min", "1", &x_pk, &y_pk]);
     let fund = dev.ok(&[
         "wallet",
         "send",
-        &ms_addr,
+        &s(&ms["address"]),
         "50",
         "--multisig-min",
         "1",
@@ -193,7 +163,7 @@ fn signing_uses_the_wallets_network_and_checks_the_node_and_the_file() {
     dev.ok(&[
         "multisig",
         "spend",
-        &other_addr,
+        &y_addr,
         "5",
         "--min",
         "1",
@@ -204,12 +174,9 @@ fn signing_uses_the_wallets_network_and_checks_the_node_and_the_file() {
         "--out",
         &f,
     ]);
-    let before = std::fs::read_to_string(&file).expect("spend file");
-    let e = error_of(&other.run(&["multisig", "sign", &f], ""));
-    assert_eq!(e["kind"], "network_mismatch", "{e}");
-    assert_eq!(std::fs::read_to_string(&file).expect("file"), before);
 
     // A spend file claiming another network is refused, not signed for that network.
+    let other_id = "11".repeat(32);
     let mut forged = SpendFile::load(&file).expect("load");
     forged.genesis_id = other_id.parse().expect("id");
     forged.network = "elsewhere".into();
@@ -229,8 +196,10 @@ fn signing_uses_the_wallets_network_and_checks_the_node_and_the_file() {
     // The genuine file is signed with the wallet's (and the node's) genesis ID.
     let signed = x.ok(&["multisig", "sign", &f]);
     assert_eq!(signed["complete"], false, "{signed}");
-    let loaded = SpendFile::load(&file).expect("load");
-    assert_eq!(loaded.signature_status(), vec![(1, 2)]);
+    assert_eq!(
+        SpendFile::load(&file).expect("load").signature_status(),
+        vec![(1, 2)]
+    );
 
     // A keystore of an older tfchainc (no network) still opens but signs nothing until
     // its network is set.
@@ -240,12 +209,12 @@ fn signing_uses_the_wallets_network_and_checks_the_node_and_the_file() {
     let fund = dev.ok(&["wallet", "send", &legacy_addr, "20"]);
     confirm(&dev, &fund["txid"]);
     assert_eq!(confirmed(&legacy), tft("20"));
-    let shown = legacy.ok(&["wallet", "network"]);
-    assert_eq!(shown["network"], Value::Null, "{shown}");
-    let e = error_of(&legacy.run(&["wallet", "send", &other_addr, "1"], ""));
+    let e = error_of(&legacy.run(&["wallet", "send", &y_addr, "1"], ""));
     assert_eq!(e["kind"], "network_unset", "{e}");
     assert!(s(&e["message"]).contains("wallet network"), "{e}");
     assert_eq!(confirmed(&legacy), tft("20"), "nothing was sent");
+    let shown = legacy.ok(&["wallet", "network"]);
+    assert_eq!(shown["network"], Value::Null, "{shown}");
     let set = legacy.ok(&["wallet", "network", "--adopt"]);
     assert_eq!(set["changed"], true, "{set}");
     assert_eq!(s(&set["genesis_id"]), dev_genesis());
@@ -263,8 +232,41 @@ fn signing_uses_the_wallets_network_and_checks_the_node_and_the_file() {
     ));
     assert_eq!(e["kind"], "bad_argument", "{e}");
     assert!(s(&e["message"]).contains("--force"), "{e}");
-    let sent = legacy.ok(&["wallet", "send", &other_addr, "1"]);
+    let sent = legacy.ok(&["wallet", "send", &y_addr, "1"]);
     confirm(&legacy, &sent["txid"]);
+
+    // Wallets made against the node record its network.
+    let shown = x.ok(&["wallet", "network"]);
+    assert_eq!(s(&shown["genesis_id"]), dev_genesis(), "{shown}");
+    assert_eq!(shown["matches_node"], true, "{shown}");
+
+    // A wallet for another network refuses to sign anything for this node.
+    let other = node.wallet("other");
+    other.ok(&[
+        "wallet",
+        "init",
+        "--yes",
+        "--insecure-fast-kdf",
+        "--network",
+        "elsewhere",
+        "--genesis-id",
+        &other_id,
+    ]);
+    let (other_addr, _) = other.address();
+    let fund = dev.ok(&["wallet", "send", &other_addr, "10"]);
+    confirm(&dev, &fund["txid"]);
+    let shown = other.ok(&["wallet", "network"]);
+    assert_eq!(shown["matches_node"], false, "{shown}");
+    let e = error_of(&other.run(&["wallet", "send", &y_addr, "1"], ""));
+    assert_eq!(e["kind"], "network_mismatch", "{e}");
+    let msg = s(&e["message"]);
+    assert!(
+        msg.contains(&other_id) && msg.contains(&dev_genesis()),
+        "{msg}"
+    );
+    assert!(msg.contains(&node.rpc), "{msg}");
+    assert_eq!(s(&e["wallet"]["genesis_id"]), other_id, "{e}");
+    assert_eq!(confirmed(&other), tft("10"), "nothing was sent");
 }
 
 /// The public key of `w`'s receive address.
@@ -346,16 +348,20 @@ fn multisig_sign_refuses_foreign_inputs_and_asks_about_the_unusual() {
     }))
     .expect("condition");
     let p = write("named-a.json", &named_a);
-    let e = error_of(&x.run(&["multisig", "sign", &p, "--yes"], ""));
+    let e = error_of(&x.run(&["multisig", "sign", &p], ""));
     assert_eq!(e["kind"], "foreign_input", "{e}");
     let msg = s(&e["message"]);
     assert!(msg.contains("coin input 0"), "{msg}");
     assert!(msg.contains(&format!("locked by {b_addr}")), "{msg}");
     assert!(msg.contains(&s(&a["address"])), "{msg}");
     assert!(unsigned(&p), "nothing was signed");
+    // No confirmation lets it through.
+    let e = error_of(&x.run(&["multisig", "sign", &p, "--yes"], ""));
+    assert_eq!(e["kind"], "foreign_input", "{e}");
+    assert!(unsigned(&p), "nothing was signed");
 
     // A blockstake input of someone else (the dev validator's stake), added to B's spend:
-    // refused even with --yes.
+    // refused, even with --yes.
     let outs = dev.ok(&["wallet", "outputs"]);
     let stake = outs["outputs"]
         .as_array()
@@ -369,9 +375,12 @@ fn multisig_sign_refuses_foreign_inputs_and_asks_about_the_unusual() {
         fulfillment: unsigned_list(&[pk(x), pk(&wallets[2])]),
     });
     let p = write("stake.json", &with_stake);
-    let e = error_of(&x.run(&["multisig", "sign", &p, "--yes"], ""));
+    let e = error_of(&x.run(&["multisig", "sign", &p], ""));
     assert_eq!(e["kind"], "foreign_input", "{e}");
     assert!(s(&e["message"]).contains("blockstake input 0"), "{e}");
+    assert!(unsigned(&p), "nothing was signed");
+    let e = error_of(&x.run(&["multisig", "sign", &p, "--yes"], ""));
+    assert_eq!(e["kind"], "foreign_input", "{e}");
     assert!(unsigned(&p), "nothing was signed");
 
     // Grid operations, blockstake outputs and a high fee: shown, and not signed without
