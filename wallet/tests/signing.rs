@@ -474,3 +474,154 @@ fn a_high_minimum_fee_from_the_node_is_not_paid_unconfirmed() {
     confirm(&dev, &sent["txid"]);
     assert_eq!(confirmed(&alice), tft("15"));
 }
+
+#[test]
+fn review_sorts_inputs_into_refused_and_to_be_confirmed() {
+    use tfchain_api::{OutputInfo, OutputKind};
+    use tfchain_types::{
+        Hash, MultiSigCondition, Output, OutputId, SecretKey, Transaction, TX_VERSION,
+    };
+    use tfchain_wallet::multisig::{review, SpendInput, SPEND_FORMAT};
+    use tfchain_wallet::WalletError;
+
+    let keys: Vec<SecretKey> = (1..=3).map(|i| SecretKey::from_bytes(&[i; 32])).collect();
+    let ms = MultiSigCondition {
+        min: 2,
+        addresses: keys
+            .iter()
+            .map(|k| tfchain_types::Address::from_public_key(&k.public_key()))
+            .collect(),
+    };
+    let other = MultiSigCondition {
+        min: 1,
+        addresses: ms.addresses.clone(),
+    };
+    let signers = [keys[0].public_key(), keys[1].public_key()];
+    let (coin_id, stake_id) = (OutputId(Hash([1; 32])), OutputId(Hash([2; 32])));
+    let file = SpendFile {
+        format: SPEND_FORMAT.into(),
+        network: "dev".into(),
+        genesis_id: dev_genesis().parse().expect("id"),
+        condition: ms.clone(),
+        inputs: vec![SpendInput {
+            id: coin_id,
+            value: Currency::from_tft(10),
+        }],
+        transaction: Transaction {
+            version: TX_VERSION,
+            coin_inputs: vec![Input {
+                parent: coin_id,
+                fulfillment: unsigned_list(&signers),
+            }],
+            coin_outputs: vec![Output {
+                value: Currency::from_tft(9),
+                condition: Condition::MultiSig(ms.clone()),
+            }],
+            blockstake_inputs: vec![Input {
+                parent: stake_id,
+                fulfillment: unsigned_list(&signers),
+            }],
+            blockstake_outputs: vec![StakeOutput {
+                value: 7,
+                condition: Condition::MultiSig(ms.clone()),
+            }],
+            fee: Currency::from_tft(1),
+            arbitrary_data: vec![],
+            grid_ops: vec![],
+        },
+    };
+    let out = |id, kind, value: u128, condition: Condition| {
+        Some(OutputInfo {
+            id,
+            kind,
+            value,
+            condition,
+            height: 1,
+            mature_at: 1,
+            pool_spender: None,
+        })
+    };
+    let locked = Condition::TimeLock {
+        until: 5,
+        inner: tfchain_types::LockedCondition::MultiSig(ms.clone()),
+    };
+    let coin = out(coin_id, OutputKind::Coin, 10_000_000_000, locked);
+    let stake = out(
+        stake_id,
+        OutputKind::Blockstake,
+        7,
+        Condition::MultiSig(ms.clone()),
+    );
+    let path = Path::new("spend.json");
+
+    // The multisig's own coins (time-locked too) and blockstakes: the blockstakes, in and
+    // out, are to be confirmed; a fee of exactly 1 TFT is not.
+    let reasons = review(
+        &file,
+        path,
+        std::slice::from_ref(&coin),
+        std::slice::from_ref(&stake),
+    )
+    .expect("reviewed");
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons[0].contains("blockstake input 0 spends 7 blockstakes"),
+        "{reasons:?}"
+    );
+    assert!(reasons[1].contains("pays 7 blockstakes"), "{reasons:?}");
+
+    // Refused: another multisig's blockstakes, a blockstake output as a coin input, an
+    // unknown output, a lookup of another ID, a value other than the file lists.
+    let foreign_stake = out(
+        stake_id,
+        OutputKind::Blockstake,
+        7,
+        Condition::MultiSig(other.clone()),
+    );
+    let err =
+        review(&file, path, std::slice::from_ref(&coin), &[foreign_stake]).expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            WalletError::ForeignInput {
+                kind: "blockstake",
+                index: 0,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains(&other.address().to_string()),
+        "{err}"
+    );
+    let as_coin = out(
+        coin_id,
+        OutputKind::Blockstake,
+        10,
+        Condition::MultiSig(ms.clone()),
+    );
+    let err = review(&file, path, &[as_coin], std::slice::from_ref(&stake)).expect_err("refused");
+    assert!(
+        matches!(err, WalletError::ForeignInput { kind: "coin", .. }),
+        "{err}"
+    );
+    let err = review(&file, path, &[None], std::slice::from_ref(&stake)).expect_err("refused");
+    assert_eq!(err.kind(), "foreign_input");
+    let elsewhere = out(
+        OutputId(Hash([9; 32])),
+        OutputKind::Coin,
+        10_000_000_000,
+        Condition::MultiSig(ms.clone()),
+    );
+    let err = review(&file, path, &[elsewhere], std::slice::from_ref(&stake)).expect_err("refused");
+    assert_eq!(err.kind(), "foreign_input");
+    let more = out(
+        coin_id,
+        OutputKind::Coin,
+        99_000_000_000,
+        Condition::MultiSig(ms.clone()),
+    );
+    let err = review(&file, path, &[more], &[stake]).expect_err("refused");
+    assert_eq!(err.kind(), "spend_file", "{err}");
+}

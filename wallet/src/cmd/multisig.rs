@@ -3,22 +3,19 @@
 use super::pay::recipient;
 use super::wallet::{data, lock};
 use super::{check_network, Ctx};
-use crate::builder::{classify, plan_coins, TxParts, HIGH_FEE};
+use crate::builder::{classify, plan_coins, TxParts};
 use crate::cli::MultisigCmd;
 use crate::error::{parse_address, parse_amount, Result, WalletError};
 use crate::multisig::{
-    check_signers, condition, parse_public_key, unsigned_list, Member, SpendFile, SpendInput,
-    SPEND_FORMAT,
+    check_signers, condition, locked_by, parse_public_key, review, unsigned_list, Member,
+    SpendFile, SpendInput, SPEND_FORMAT,
 };
 use crate::output::{describe_condition, lines, Report};
 use crate::rpc::Node;
 use crate::sign::fill_signatures;
 use serde_json::json;
 use std::path::Path;
-use tfchain_api::OutputKind;
-use tfchain_types::{
-    Condition, Currency, Input, LockedCondition, MultiSigCondition, Output, PublicKey,
-};
+use tfchain_types::{Condition, Currency, Input, Output, PublicKey};
 
 pub(crate) async fn run(ctx: &Ctx<'_>, cmd: &MultisigCmd) -> Result<Report> {
     match cmd {
@@ -68,7 +65,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, cmd: &MultisigCmd) -> Result<Report> {
             let chain = ctx.chain().await?;
             let fee = chain.fee(fee)?;
             let outputs = chain.node.outputs(cond.address()).await?;
-            let funds = classify(outputs, |c| is_condition(c, &cond), chain.at())?;
+            let funds = classify(outputs, |c| locked_by(c, &cond), chain.at())?;
             let plan = plan_coins(&funds, amount, fee, chain.dust())?;
             let mut parts = TxParts {
                 coin_outputs: vec![Output {
@@ -142,7 +139,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, cmd: &MultisigCmd) -> Result<Report> {
                 &f.genesis_id,
             )?;
             chain.signing_genesis(&w)?;
-            let reasons = review(&chain.node, &f, file).await?;
+            let reasons = review_on(&chain.node, &f, file).await?;
             crate::prompt::confirm(&summary(&f), &reasons, *yes, ctx.cli.json)?;
             let signed = fill_signatures(&mut f.transaction, &ours.genesis_id, w.signer());
             let target = out.as_deref().unwrap_or(file);
@@ -175,106 +172,17 @@ fn parse_members(members: &[String]) -> Result<Vec<Member>> {
     members.iter().map(|m| Member::parse(m)).collect()
 }
 
-/// Whether `c` is the multisig `m`, possibly behind a time lock.
-fn is_condition(c: &Condition, m: &MultiSigCondition) -> bool {
-    match c {
-        Condition::MultiSig(x) => x == m,
-        Condition::TimeLock {
-            inner: LockedCondition::MultiSig(x),
-            ..
-        } => x == m,
-        _ => false,
+/// Looks every input of the spend up on the node, then [`review`]s what signing it does.
+async fn review_on(node: &Node, f: &SpendFile, path: &Path) -> Result<Vec<String>> {
+    let mut coins = Vec::with_capacity(f.transaction.coin_inputs.len());
+    for i in &f.transaction.coin_inputs {
+        coins.push(node.output(i.parent).await?);
     }
-}
-
-/// Looks every input of the spend up on the node. One that is not an unspent output locked
-/// by the file's multisig is refused ([`WalletError::ForeignInput`]): signing it would spend
-/// coins (or blockstakes) the file does not show as the multisig's. Returns what else needs
-/// the signer's confirmation: blockstake inputs and outputs, grid operations, a fee above
-/// [`HIGH_FEE`].
-async fn review(node: &Node, f: &SpendFile, path: &Path) -> Result<Vec<String>> {
-    let multisig = f.condition.address().to_string();
-    let tx = &f.transaction;
-    let mut reasons = Vec::new();
-    let coin = tx.coin_inputs.iter().map(|i| ("coin", i));
-    let stake = tx.blockstake_inputs.iter().map(|i| ("blockstake", i));
-    let mut counts = (0usize, 0usize);
-    for (kind, input) in coin.chain(stake) {
-        let index = if kind == "coin" {
-            counts.0 += 1;
-            counts.0 - 1
-        } else {
-            counts.1 += 1;
-            counts.1 - 1
-        };
-        let foreign = |reason: String| WalletError::ForeignInput {
-            kind,
-            index,
-            id: input.parent,
-            multisig: multisig.clone(),
-            reason,
-        };
-        let o = node.output(input.parent).await?.ok_or_else(|| {
-            foreign(
-                "the node has no unspent output with that ID (spent, never created, or still in its pool)"
-                    .into(),
-            )
-        })?;
-        match (kind, o.kind) {
-            ("coin", OutputKind::Coin) | ("blockstake", OutputKind::Blockstake) => {}
-            (_, OutputKind::Coin) => return Err(foreign("it is a coin output".into())),
-            (_, OutputKind::Blockstake) => return Err(foreign("it is a blockstake output".into())),
-        }
-        if !is_condition(&o.condition, &f.condition) {
-            return Err(foreign(format!(
-                "it is locked by {}",
-                describe_condition(&o.condition)
-            )));
-        }
-        if kind == "coin" {
-            let listed = f.inputs.get(index);
-            if listed.map(|l| (l.id, l.value)) != Some((input.parent, Currency(o.value))) {
-                return Err(WalletError::SpendFile {
-                    path: path.to_path_buf(),
-                    reason: format!(
-                        "input {index} is listed as {}, the chain has {} of {}",
-                        listed
-                            .map(|l| format!("{} of {}", l.value, l.id))
-                            .unwrap_or_else(|| "nothing".into()),
-                        Currency(o.value),
-                        input.parent
-                    ),
-                });
-            }
-        } else {
-            reasons.push(format!(
-                "blockstake input {index} spends {} blockstakes of the multisig",
-                o.value
-            ));
-        }
+    let mut stakes = Vec::with_capacity(f.transaction.blockstake_inputs.len());
+    for i in &f.transaction.blockstake_inputs {
+        stakes.push(node.output(i.parent).await?);
     }
-    for o in &tx.blockstake_outputs {
-        reasons.push(format!(
-            "it pays {} blockstakes to {}",
-            o.value,
-            describe_condition(&o.condition)
-        ));
-    }
-    for (i, op) in tx.grid_ops.iter().enumerate() {
-        let deposit = op.deposit();
-        reasons.push(if deposit.is_zero() {
-            format!("it carries grid operation {i}: {}", op.name())
-        } else {
-            format!(
-                "it carries grid operation {i}: {}, paying {deposit} into escrow",
-                op.name()
-            )
-        });
-    }
-    if tx.fee > HIGH_FEE {
-        reasons.push(format!("its fee is {}, above {HIGH_FEE}", tx.fee));
-    }
-    Ok(reasons)
+    review(f, path, &coins, &stakes)
 }
 
 /// What the spend does, for a signer to read before signing.
