@@ -80,6 +80,7 @@ impl Ctx<'_> {
             params,
             info,
             json: self.cli.json,
+            high_fee_confirmed: std::cell::Cell::new(false),
         })
     }
 }
@@ -111,6 +112,8 @@ pub(crate) struct ChainCtx {
     pub info: ChainInfo,
     /// `--json`: a question that needs a person is an error instead.
     pub json: bool,
+    /// A minimum fee above [`HIGH_FEE`] was confirmed once: not asked again.
+    high_fee_confirmed: std::cell::Cell<bool>,
 }
 
 impl ChainCtx {
@@ -141,7 +144,7 @@ impl ChainCtx {
         match &opts.fee {
             None => {
                 let fee = self.params.min_fee;
-                if fee > HIGH_FEE {
+                if fee > HIGH_FEE && !self.high_fee_confirmed.get() {
                     let summary = lines(&[
                         ("node", self.node.url().to_string()),
                         ("network", self.params.network.clone()),
@@ -152,6 +155,7 @@ impl ChainCtx {
                         self.node.url()
                     );
                     crate::prompt::confirm(&summary, &[reason], opts.yes, self.json)?;
+                    self.high_fee_confirmed.set(true);
                 }
                 Ok(fee)
             }
