@@ -16,6 +16,11 @@ use tfchain_types::{
     PublicKey, Signature, StakeOutput, Timestamp, Transaction, LOCK_TIME_THRESHOLD, TX_VERSION,
 };
 
+/// A fee above this is not paid without confirmation: not a minimum fee the node reports
+/// (`wallet send` and every other command that builds a transaction), nor the fee of a
+/// spend file being signed (`multisig sign`). Real networks' minimum fees are far below.
+pub const HIGH_FEE: Currency = Currency::from_tft(1);
+
 /// Where a new transaction would be validated: the next block's height, and a time no
 /// earlier than the node's pool uses (the later of our clock and one second past the tip).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

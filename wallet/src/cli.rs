@@ -77,6 +77,23 @@ pub struct FeeOpts {
     /// The fee in TFT (default: the network's minimum fee).
     #[arg(long)]
     pub fee: Option<String>,
+    /// Do not ask for confirmation (scripts): of a network minimum fee the node reports
+    /// above 1 TFT, and of what else the command asks about (a reservation's deposit).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// The network a new wallet signs for (kept, encrypted, in its keystore).
+#[derive(Debug, Args)]
+pub struct NetworkOpts {
+    /// The network's name: with --genesis-id, any name; alone, a built-in network (`dev`,
+    /// `testnet`) or the network the node runs. Default: the node's network, or `dev` when
+    /// no node answers.
+    #[arg(long)]
+    pub network: Option<String>,
+    /// The ID of the network's genesis block (64 hex; `tfchainc chain info` shows a node's).
+    #[arg(long)]
+    pub genesis_id: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +105,8 @@ pub enum WalletCmd {
         /// Do not ask to confirm the mnemonic (scripts): it is printed in the output instead.
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        network: NetworkOpts,
     },
     /// Restore a wallet from its 24-word mnemonic (prompted, or read from standard input)
     /// and scan the chain for the addresses it used.
@@ -103,6 +122,21 @@ pub enum WalletCmd {
         /// Do not contact the node (watch index 0 only).
         #[arg(long)]
         no_scan: bool,
+        #[command(flatten)]
+        network: NetworkOpts,
+    },
+    /// Show the network the wallet signs for and whether the node runs it; with
+    /// --network/--genesis-id or --adopt, set it (needed once for wallets made by an older
+    /// tfchainc, which did not record it).
+    Network {
+        #[command(flatten)]
+        set: NetworkOpts,
+        /// Take the network the node runs (check it first with `tfchainc chain info`).
+        #[arg(long, conflicts_with_all = ["network", "genesis_id"])]
+        adopt: bool,
+        /// Replace a network the wallet already records.
+        #[arg(long)]
+        force: bool,
     },
     /// Show the receive address (and its public key).
     Address {
@@ -198,12 +232,17 @@ pub enum MultisigCmd {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Add this wallet's signatures to a spend file (works offline).
+    /// Add this wallet's signatures to a spend file. The node is asked for each input: an
+    /// input not locked by the file's multisig is refused; grid operations, blockstakes and a
+    /// fee above 1 TFT are shown and need confirmation.
     Sign {
         file: PathBuf,
         /// Write the signed spend here instead of updating the file.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Do not ask for confirmation of grid operations, blockstakes or a high fee.
+        #[arg(long)]
+        yes: bool,
     },
     /// Submit a spend file once every signer has signed.
     Submit { file: PathBuf },

@@ -175,9 +175,6 @@ pub struct ReserveArgs {
     /// Data for the node's daemon, in hex (at most 512 bytes).
     #[arg(long)]
     pub deployment_data: Option<String>,
-    /// Do not ask for confirmation.
-    #[arg(long)]
-    pub yes: bool,
     #[command(flatten)]
     pub submit: SubmitOpts,
 }

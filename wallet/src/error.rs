@@ -176,6 +176,31 @@ pub enum WalletError {
     TxDropped { txid: String },
     #[error("not confirmed: nothing was sent (pass --yes to skip the question in scripts)")]
     Declined,
+    #[error("this needs your confirmation, nothing was done: {}; run it on a terminal to answer, or pass --yes once you have checked each point", .reasons.join("; "))]
+    NeedsConfirmation {
+        /// What needs confirming, one sentence each (listed in the `--json` error).
+        reasons: Vec<String>,
+    },
+
+    #[error("this wallet does not record which network it is for (it was made by an older tfchainc), so it signs nothing: set it with `tfchainc wallet network --network NAME --genesis-id ID` (the ID of your chain's genesis block), or `tfchainc wallet network --adopt` to take the node's after checking it with `tfchainc chain info`")]
+    NetworkUnset,
+    #[error("{what} is for network {their_network:?} (genesis {their_genesis}), but this wallet is for network {network:?} (genesis {genesis}): nothing signed (use a node and spend files of the wallet's network; `tfchainc wallet network` shows it)")]
+    NetworkMismatch {
+        /// `the node at URL`, `the spend file PATH`.
+        what: String,
+        their_network: String,
+        their_genesis: String,
+        network: String,
+        genesis: String,
+    },
+    #[error("the spend file's {kind} input {index} ({id}) is not locked by the multisig {multisig} it names: {reason}; nothing signed (it would spend coins the file does not show)")]
+    ForeignInput {
+        kind: &'static str,
+        index: usize,
+        id: OutputId,
+        multisig: String,
+        reason: String,
+    },
 
     #[error("transaction {txid} is neither in the node's pool nor on its chain")]
     TxNotFound { txid: String },
@@ -236,9 +261,33 @@ impl WalletError {
             WalletError::ReservationEnded { .. } => "reservation_ended",
             WalletError::GridRefused { .. } => "tx_invalid",
             WalletError::Declined => "declined",
+            WalletError::NeedsConfirmation { .. } => "needs_confirmation",
+            WalletError::NetworkUnset => "network_unset",
+            WalletError::NetworkMismatch { .. } => "network_mismatch",
+            WalletError::ForeignInput { .. } => "foreign_input",
             WalletError::TxDropped { .. } => "tx_dropped",
             WalletError::TxNotFound { .. } => "tx_not_found",
             WalletError::Timeout { .. } => "timeout",
+        }
+    }
+
+    /// Structured details for the `--json` error, beside `kind` and `message`.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            WalletError::NeedsConfirmation { reasons } => {
+                Some(serde_json::json!({ "reasons": reasons }))
+            }
+            WalletError::NetworkMismatch {
+                their_network,
+                their_genesis,
+                network,
+                genesis,
+                ..
+            } => Some(serde_json::json!({
+                "wallet": {"network": network, "genesis_id": genesis},
+                "other": {"network": their_network, "genesis_id": their_genesis},
+            })),
+            _ => None,
         }
     }
 

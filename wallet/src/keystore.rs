@@ -15,6 +15,12 @@
 //! version and KDF parameters as associated data so they cannot be altered unnoticed. A
 //! failed decryption is [`WalletError::WrongPassphrase`]. Every write goes to a temporary
 //! file of mode 0600 in the same directory, is synced, and renamed over the old file.
+//!
+//! The data also records the network the wallet is for ([`WalletNetwork`]: its name and
+//! genesis ID), chosen at `wallet init` or `recover`. Being inside the ciphertext it is
+//! authenticated like the seed: neither an edited file nor a node can change which chain
+//! the wallet signs for. Keystores written before the field existed still open; their
+//! network is unset, and the wallet refuses to sign until `tfchainc wallet network` sets it.
 
 use crate::error::{Result, WalletError};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -24,7 +30,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use tfchain_types::Seed;
+use tfchain_types::{BlockId, Seed};
 use zeroize::{Zeroize, Zeroizing};
 
 pub use crate::fsutil::{create_private_dir, write_private_atomic};
@@ -66,6 +72,17 @@ impl KdfParams {
     const MAX_P: u32 = 16;
 }
 
+/// The network a wallet signs for: every signature commits to its genesis ID (PROTOCOL.md
+/// §4.2), so this, not what a node or a spend file says, decides which chain a signature
+/// is valid on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletNetwork {
+    /// The network's name (`dev`, `testnet`, …), for people.
+    pub name: String,
+    /// The ID of the network's genesis block.
+    pub genesis_id: BlockId,
+}
+
 /// What the keystore protects. Serialized to JSON, then encrypted.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct WalletData {
@@ -81,6 +98,9 @@ pub struct WalletData {
     /// Atomic-swap secrets this wallet generated, by their SHA-256 (hex -> hex).
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+    /// The network the wallet signs for; `None` in keystores written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<WalletNetwork>,
 }
 
 impl std::fmt::Debug for WalletData {
@@ -89,6 +109,7 @@ impl std::fmt::Debug for WalletData {
             .field("next_index", &self.next_index)
             .field("indices", &self.indices)
             .field("receive_index", &self.receive_index)
+            .field("network", &self.network)
             .finish_non_exhaustive()
     }
 }
@@ -103,7 +124,8 @@ impl Drop for WalletData {
 }
 
 impl WalletData {
-    /// A fresh wallet: key 0 is the receive address.
+    /// A fresh wallet: key 0 is the receive address. Its network is unset until
+    /// [`WalletData::with_network`] sets it (`wallet init` and `recover` always do).
     pub fn new(seed: &Seed) -> Self {
         WalletData {
             seed: hex::encode(seed.0),
@@ -111,7 +133,14 @@ impl WalletData {
             indices: BTreeSet::from([0]),
             receive_index: 0,
             secrets: BTreeMap::new(),
+            network: None,
         }
+    }
+
+    /// The same data, for `network`.
+    pub fn with_network(mut self, network: WalletNetwork) -> Self {
+        self.network = Some(network);
+        self
     }
 
     pub fn seed(&self) -> Result<Seed> {
@@ -424,6 +453,30 @@ mod tests {
             false,
         );
         assert!(matches!(again, Err(WalletError::WalletExists { .. })));
+    }
+
+    #[test]
+    fn the_network_is_kept_and_old_data_without_it_still_loads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let net = WalletNetwork {
+            name: "dev".into(),
+            genesis_id: BlockId(tfchain_types::Hash([4; 32])),
+        };
+        Keystore::create(
+            dir.path(),
+            WalletData::new(&seed()).with_network(net.clone()),
+            b"pw",
+            KdfParams::INSECURE_FAST,
+            false,
+        )
+        .expect("create");
+        let opened = Keystore::open(dir.path(), b"pw").expect("open");
+        assert_eq!(opened.data.network, Some(net));
+        // The data of an older tfchainc: no `network` field.
+        let old = serde_json::json!({"seed": hex::encode(seed().0), "next_index": 1,
+                                     "indices": [0], "receive_index": 0});
+        let data: WalletData = serde_json::from_value(old).expect("old data loads");
+        assert_eq!(data.network, None);
     }
 
     #[cfg(unix)]

@@ -7,6 +7,13 @@
 //! atomic swaps ([`swap`]), and the capacity market's farms, nodes and reservations
 //! ([`grid`], PROTOCOL.md §7). Keys never leave it: it builds and signs transactions locally.
 //!
+//! It signs only for the network its keystore records (name and genesis ID, set at
+//! `wallet init`/`recover`), after checking that the node, and for a multisig spend the
+//! file, agree; `multisig sign` refuses inputs the node does not show as the named
+//! multisig's ([`multisig::review`]); what is unusual (grid operations or blockstakes in a
+//! spend, a fee above [`builder::HIGH_FEE`]) is shown and needs confirmation
+//! ([`prompt::confirm`]).
+//!
 //! Data enters from the user (arguments parsed by [`cli`], passphrases and mnemonics read by
 //! [`prompt`]) and from a node's JSON-RPC API through the `tfchain-api` client ([`rpc`]);
 //! it leaves as signed transactions submitted with `tx_submit`, as the keystore and spend

@@ -15,7 +15,13 @@ fn main() -> anyhow::Result<()> {
         }
         Err(e) => {
             if cli.json {
-                let j = serde_json::json!({"error": {"kind": e.kind(), "message": e.to_string()}});
+                let mut j =
+                    serde_json::json!({"error": {"kind": e.kind(), "message": e.to_string()}});
+                if let Some(serde_json::Value::Object(details)) = e.details() {
+                    for (k, v) in details {
+                        j["error"][k] = v;
+                    }
+                }
                 println!("{j}");
             } else {
                 eprintln!("error: {e}");

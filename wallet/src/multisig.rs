@@ -15,16 +15,19 @@
 //!   "transaction": { …the transaction in the node's JSON form… } }
 //! ```
 
+use crate::builder::HIGH_FEE;
 use crate::error::{Result, WalletError};
 use crate::keystore::write_private_atomic;
+use crate::output::describe_condition;
 use crate::sign::valid_signatures;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
+use tfchain_api::{OutputInfo, OutputKind};
 use tfchain_types::limits::{MAX_MULTISIG_KEYS, MIN_MULTISIG_KEYS};
 use tfchain_types::{
-    Address, AddressKind, BlockId, Currency, Fulfillment, KeySignature, MultiSigCondition,
-    OutputId, PublicKey, Signature, Transaction,
+    Address, AddressKind, BlockId, Condition, Currency, Fulfillment, KeySignature, LockedCondition,
+    MultiSigCondition, OutputId, PublicKey, Signature, Transaction,
 };
 
 /// The `format` of a spend file.
@@ -221,6 +224,125 @@ impl SpendFile {
         }
         Ok(())
     }
+}
+
+/// Whether `c` is the multisig `m`, possibly behind a time lock.
+pub fn locked_by(c: &Condition, m: &MultiSigCondition) -> bool {
+    match c {
+        Condition::MultiSig(x) => x == m,
+        Condition::TimeLock {
+            inner: LockedCondition::MultiSig(x),
+            ..
+        } => x == m,
+        _ => false,
+    }
+}
+
+/// What signing `f` does, before a signer signs it (`tfchainc multisig sign`), given the
+/// outputs its coin inputs and blockstake inputs spend as the node reports them (`None`:
+/// no such unspent output).
+///
+/// An input that is not an unspent output of its kind locked by the file's multisig is
+/// refused ([`WalletError::ForeignInput`]): signing it would spend coins or blockstakes the
+/// file does not show as the multisig's (the signature covers the whole transaction, and a
+/// signer may hold keys of other multisigs with the same members). A coin input whose
+/// listed value is not the chain's is a [`WalletError::SpendFile`] error. Returned are the
+/// things a signer must confirm: blockstake inputs and outputs, grid operations, and a fee
+/// above [`HIGH_FEE`].
+pub fn review(
+    f: &SpendFile,
+    path: &Path,
+    coin_parents: &[Option<OutputInfo>],
+    stake_parents: &[Option<OutputInfo>],
+) -> Result<Vec<String>> {
+    let tx = &f.transaction;
+    let multisig = f.condition.address().to_string();
+    let mut reasons = Vec::new();
+    let groups = [
+        ("coin", OutputKind::Coin, &tx.coin_inputs, coin_parents),
+        (
+            "blockstake",
+            OutputKind::Blockstake,
+            &tx.blockstake_inputs,
+            stake_parents,
+        ),
+    ];
+    for (kind, want, inputs, parents) in groups {
+        for (index, input) in inputs.iter().enumerate() {
+            let foreign = |reason: String| WalletError::ForeignInput {
+                kind,
+                index,
+                id: input.parent,
+                multisig: multisig.clone(),
+                reason,
+            };
+            let Some(o) = parents
+                .get(index)
+                .and_then(Option::as_ref)
+                .filter(|o| o.id == input.parent)
+            else {
+                return Err(foreign(
+                    "the node has no unspent output with that ID (spent, never created, or still in its pool)"
+                        .into(),
+                ));
+            };
+            if o.kind != want {
+                return Err(foreign(match o.kind {
+                    OutputKind::Coin => "it is a coin output".into(),
+                    OutputKind::Blockstake => "it is a blockstake output".into(),
+                }));
+            }
+            if !locked_by(&o.condition, &f.condition) {
+                return Err(foreign(format!(
+                    "it is locked by {}",
+                    describe_condition(&o.condition)
+                )));
+            }
+            if want == OutputKind::Blockstake {
+                reasons.push(format!(
+                    "blockstake input {index} spends {} blockstakes of the multisig",
+                    o.value
+                ));
+                continue;
+            }
+            let listed = f.inputs.get(index);
+            if listed.map(|l| (l.id, l.value)) != Some((input.parent, Currency(o.value))) {
+                return Err(WalletError::SpendFile {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "input {index} is listed as {}, the chain has {} of {}",
+                        listed
+                            .map(|l| format!("{} of {}", l.value, l.id))
+                            .unwrap_or_else(|| "nothing".into()),
+                        Currency(o.value),
+                        input.parent
+                    ),
+                });
+            }
+        }
+    }
+    for o in &tx.blockstake_outputs {
+        reasons.push(format!(
+            "it pays {} blockstakes to {}",
+            o.value,
+            describe_condition(&o.condition)
+        ));
+    }
+    for (i, op) in tx.grid_ops.iter().enumerate() {
+        let deposit = op.deposit();
+        reasons.push(if deposit.is_zero() {
+            format!("it carries grid operation {i}: {}", op.name())
+        } else {
+            format!(
+                "it carries grid operation {i}: {}, paying {deposit} into escrow",
+                op.name()
+            )
+        });
+    }
+    if tx.fee > HIGH_FEE {
+        reasons.push(format!("its fee is {}, above {HIGH_FEE}", tx.fee));
+    }
+    Ok(reasons)
 }
 
 #[cfg(test)]

@@ -158,11 +158,22 @@ pub fn confirm_mnemonic(words: &str) -> Result<()> {
 /// Shows `summary` on the terminal and asks `question [y/N]`; `Declined` unless the answer
 /// is yes, or when there is no terminal to ask on.
 pub fn ask_yes(summary: &str, question: &str) -> Result<()> {
-    let mut tty = std::fs::OpenOptions::new()
+    match ask(summary, question)? {
+        Some(true) => Ok(()),
+        _ => Err(WalletError::Declined),
+    }
+}
+
+/// Shows `summary` on the terminal and asks `question [y/N]`: whether the answer is yes,
+/// or `None` when there is no terminal to ask on.
+pub fn ask(summary: &str, question: &str) -> Result<Option<bool>> {
+    let Ok(mut tty) = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")
-        .map_err(|_| WalletError::Declined)?;
+    else {
+        return Ok(None);
+    };
     tty.write_all(format!("{summary}\n{question} [y/N] ").as_bytes())
         .map_err(WalletError::PassphrasePrompt)?;
     let mut reader =
@@ -171,8 +182,34 @@ pub fn ask_yes(summary: &str, question: &str) -> Result<()> {
     reader
         .read_line(&mut line)
         .map_err(WalletError::PassphrasePrompt)?;
-    match line.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Ok(()),
-        _ => Err(WalletError::Declined),
+    Ok(Some(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    )))
+}
+
+/// Asks for confirmation of `reasons` (what is unusual about an action), after showing
+/// `summary`: nothing to ask when there are none or `yes` is set; with `json` (a script)
+/// or without a terminal, [`WalletError::NeedsConfirmation`] lists them; a "no" on the
+/// terminal is [`WalletError::Declined`].
+pub fn confirm(summary: &str, reasons: &[String], yes: bool, json: bool) -> Result<()> {
+    if reasons.is_empty() || yes {
+        return Ok(());
+    }
+    let needs = || WalletError::NeedsConfirmation {
+        reasons: reasons.to_vec(),
+    };
+    if json {
+        return Err(needs());
+    }
+    let mut text = summary.trim_end().to_string();
+    text.push_str("\n\nCheck before going on:\n");
+    for r in reasons {
+        text.push_str(&format!("  - {r}\n"));
+    }
+    match ask(&text, "Go on?")? {
+        Some(true) => Ok(()),
+        Some(false) => Err(WalletError::Declined),
+        None => Err(needs()),
     }
 }

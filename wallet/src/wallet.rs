@@ -1,8 +1,8 @@
 //! An unlocked wallet: the keystore's seed expanded into the keys of the indices it watches
 //! (PROTOCOL.md §10), looked up by address or by public key for signing.
 
-use crate::error::Result;
-use crate::keystore::Keystore;
+use crate::error::{Result, WalletError};
+use crate::keystore::{Keystore, WalletNetwork};
 use std::collections::BTreeMap;
 use tfchain_types::{Address, PublicKey, SecretKey, Seed};
 
@@ -54,6 +54,15 @@ impl Wallet {
             seed,
             by_address,
         })
+    }
+
+    /// The network the wallet signs for; `NetworkUnset` for a keystore of an older tfchainc.
+    pub fn network(&self) -> Result<&WalletNetwork> {
+        self.keystore
+            .data
+            .network
+            .as_ref()
+            .ok_or(WalletError::NetworkUnset)
     }
 
     /// Key `index` of the wallet's seed, watched or not (e.g. a node key).

@@ -9,17 +9,17 @@ mod reserve;
 mod swap;
 mod wallet;
 
-use crate::builder::SpendAt;
+use crate::builder::{SpendAt, HIGH_FEE};
 use crate::cli::{Cli, Command, FeeOpts};
 use crate::error::{Result, WalletError};
-use crate::keystore::Keystore;
-use crate::output::Report;
+use crate::keystore::{Keystore, WalletNetwork};
+use crate::output::{lines, Report};
 use crate::prompt::PassphraseSource;
 use crate::rpc::Node;
 use crate::wallet::Wallet;
 use tfchain_api::ChainInfo;
 use tfchain_consensus::ChainParams;
-use tfchain_types::{Currency, TxId};
+use tfchain_types::{BlockId, Currency, TxId};
 
 /// Runs the command `cli` names.
 pub async fn run(cli: &Cli) -> Result<Report> {
@@ -75,8 +75,34 @@ impl Ctx<'_> {
                 reason: "chain_getInfo and consensus_getParams disagree on the genesis ID".into(),
             });
         }
-        Ok(ChainCtx { node, params, info })
+        Ok(ChainCtx {
+            node,
+            params,
+            info,
+            json: self.cli.json,
+            high_fee_confirmed: std::cell::Cell::new(false),
+        })
     }
+}
+
+/// Errors unless `their` (a node's or a spend file's network, named by `what`) is the
+/// wallet's network `ours`. The genesis ID decides; the names are for the message.
+pub(crate) fn check_network(
+    ours: &WalletNetwork,
+    what: String,
+    their_name: &str,
+    their_genesis: &BlockId,
+) -> Result<()> {
+    if *their_genesis == ours.genesis_id {
+        return Ok(());
+    }
+    Err(WalletError::NetworkMismatch {
+        what,
+        their_network: their_name.to_string(),
+        their_genesis: their_genesis.to_string(),
+        network: ours.name.clone(),
+        genesis: ours.genesis_id.to_string(),
+    })
 }
 
 /// A node with the parameters and tip a transaction is built against.
@@ -84,6 +110,10 @@ pub(crate) struct ChainCtx {
     pub node: Node,
     pub params: ChainParams,
     pub info: ChainInfo,
+    /// `--json`: a question that needs a person is an error instead.
+    pub json: bool,
+    /// A minimum fee above [`HIGH_FEE`] was confirmed once: not asked again.
+    high_fee_confirmed: std::cell::Cell<bool>,
 }
 
 impl ChainCtx {
@@ -95,10 +125,40 @@ impl ChainCtx {
         )
     }
 
-    /// `--fee`, or the network's minimum fee; never below the minimum.
+    /// The genesis ID to sign with: the wallet's own, once the node is found to run the
+    /// same network (`NetworkUnset` for a wallet that does not record one).
+    pub fn signing_genesis(&self, w: &Wallet) -> Result<BlockId> {
+        let ours = w.network()?;
+        check_network(
+            ours,
+            format!("the node at {}", self.node.url()),
+            &self.params.network,
+            &self.params.genesis_id,
+        )?;
+        Ok(ours.genesis_id)
+    }
+
+    /// `--fee`, or the network's minimum fee; never below the minimum. A minimum fee above
+    /// [`HIGH_FEE`] is the node's word alone, so it is used only once confirmed.
     pub fn fee(&self, opts: &FeeOpts) -> Result<Currency> {
         match &opts.fee {
-            None => Ok(self.params.min_fee),
+            None => {
+                let fee = self.params.min_fee;
+                if fee > HIGH_FEE && !self.high_fee_confirmed.get() {
+                    let summary = lines(&[
+                        ("node", self.node.url().to_string()),
+                        ("network", self.params.network.clone()),
+                        ("minimum fee", fee.to_string()),
+                    ]);
+                    let reason = format!(
+                        "the node at {} reports a minimum fee of {fee}, above {HIGH_FEE}: the transaction would pay it (and change below it)",
+                        self.node.url()
+                    );
+                    crate::prompt::confirm(&summary, &[reason], opts.yes, self.json)?;
+                    self.high_fee_confirmed.set(true);
+                }
+                Ok(fee)
+            }
             Some(s) => {
                 let fee = crate::error::parse_amount(s)?;
                 if fee < self.params.min_fee {

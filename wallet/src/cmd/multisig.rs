@@ -2,21 +2,20 @@
 
 use super::pay::recipient;
 use super::wallet::{data, lock};
-use super::Ctx;
+use super::{check_network, Ctx};
 use crate::builder::{classify, plan_coins, TxParts};
 use crate::cli::MultisigCmd;
 use crate::error::{parse_address, parse_amount, Result, WalletError};
 use crate::multisig::{
-    check_signers, condition, parse_public_key, unsigned_list, Member, SpendFile, SpendInput,
-    SPEND_FORMAT,
+    check_signers, condition, locked_by, parse_public_key, review, unsigned_list, Member,
+    SpendFile, SpendInput, SPEND_FORMAT,
 };
 use crate::output::{describe_condition, lines, Report};
+use crate::rpc::Node;
 use crate::sign::fill_signatures;
 use serde_json::json;
 use std::path::Path;
-use tfchain_types::{
-    Condition, Currency, Input, LockedCondition, MultiSigCondition, Output, PublicKey,
-};
+use tfchain_types::{Condition, Currency, Input, Output, PublicKey};
 
 pub(crate) async fn run(ctx: &Ctx<'_>, cmd: &MultisigCmd) -> Result<Report> {
     match cmd {
@@ -66,7 +65,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, cmd: &MultisigCmd) -> Result<Report> {
             let chain = ctx.chain().await?;
             let fee = chain.fee(fee)?;
             let outputs = chain.node.outputs(cond.address()).await?;
-            let funds = classify(outputs, |c| is_condition(c, &cond), chain.at())?;
+            let funds = classify(outputs, |c| locked_by(c, &cond), chain.at())?;
             let plan = plan_coins(&funds, amount, fee, chain.dust())?;
             let mut parts = TxParts {
                 coin_outputs: vec![Output {
@@ -116,8 +115,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, cmd: &MultisigCmd) -> Result<Report> {
                 ),
             ))
         }
-        MultisigCmd::Sign { file, out } => {
+        MultisigCmd::Sign { file, out, yes } => {
             let mut f = SpendFile::load(file)?;
+            let chain = ctx.chain().await?;
             let w = ctx.open_wallet()?;
             let signers = f.signers();
             if !signers.iter().any(|pk| w.key_by_public(pk).is_some()) {
@@ -129,8 +129,19 @@ pub(crate) async fn run(ctx: &Ctx<'_>, cmd: &MultisigCmd) -> Result<Report> {
                         .join(", "),
                 });
             }
-            let gid = f.genesis_id;
-            let signed = fill_signatures(&mut f.transaction, &gid, w.signer());
+            // The wallet's own network decides what is signed; the file and the node must
+            // both agree with it.
+            let ours = w.network()?.clone();
+            check_network(
+                &ours,
+                format!("the spend file {}", file.display()),
+                &f.network,
+                &f.genesis_id,
+            )?;
+            chain.signing_genesis(&w)?;
+            let reasons = review_on(&chain.node, &f, file).await?;
+            crate::prompt::confirm(&summary(&f), &reasons, *yes, ctx.cli.json)?;
+            let signed = fill_signatures(&mut f.transaction, &ours.genesis_id, w.signer());
             let target = out.as_deref().unwrap_or(file);
             f.save(target)?;
             status_report(&f, target, Some(signed))
@@ -161,16 +172,17 @@ fn parse_members(members: &[String]) -> Result<Vec<Member>> {
     members.iter().map(|m| Member::parse(m)).collect()
 }
 
-/// Whether `c` is the multisig `m`, possibly behind a time lock.
-fn is_condition(c: &Condition, m: &MultiSigCondition) -> bool {
-    match c {
-        Condition::MultiSig(x) => x == m,
-        Condition::TimeLock {
-            inner: LockedCondition::MultiSig(x),
-            ..
-        } => x == m,
-        _ => false,
+/// Looks every input of the spend up on the node, then [`review`]s what signing it does.
+async fn review_on(node: &Node, f: &SpendFile, path: &Path) -> Result<Vec<String>> {
+    let mut coins = Vec::with_capacity(f.transaction.coin_inputs.len());
+    for i in &f.transaction.coin_inputs {
+        coins.push(node.output(i.parent).await?);
     }
+    let mut stakes = Vec::with_capacity(f.transaction.blockstake_inputs.len());
+    for i in &f.transaction.blockstake_inputs {
+        stakes.push(node.output(i.parent).await?);
+    }
+    review(f, path, &coins, &stakes)
 }
 
 /// What the spend does, for a signer to read before signing.
@@ -189,11 +201,37 @@ fn summary(f: &SpendFile) -> String {
         ),
         ("fee", f.transaction.fee.to_string()),
     ];
-    for o in &f.transaction.coin_outputs {
+    let tx = &f.transaction;
+    for i in &f.inputs {
+        rows.push(("spends", format!("{}  {}", i.value, i.id)));
+    }
+    for i in &tx.blockstake_inputs {
+        rows.push(("spends blockstakes", i.parent.to_string()));
+    }
+    for o in &tx.coin_outputs {
         rows.push((
             "pays",
             format!("{}  {}", o.value, describe_condition(&o.condition)),
         ));
+    }
+    for o in &tx.blockstake_outputs {
+        rows.push((
+            "pays",
+            format!(
+                "{} blockstakes  {}",
+                o.value,
+                describe_condition(&o.condition)
+            ),
+        ));
+    }
+    for op in &tx.grid_ops {
+        rows.push((
+            "grid operation",
+            serde_json::to_string(op).unwrap_or_else(|_| op.name().to_string()),
+        ));
+    }
+    if !tx.arbitrary_data.is_empty() {
+        rows.push(("data", hex::encode(&tx.arbitrary_data)));
     }
     lines(&rows)
 }

@@ -119,6 +119,7 @@ pub(crate) struct Sent {
 
 /// Builds, signs and submits `p` from the wallet's funds.
 pub(crate) async fn pay(chain: &ChainCtx, w: &mut Wallet, p: Payment) -> Result<Sent> {
+    let genesis_id = chain.signing_genesis(w)?;
     let funds = wallet_funds(chain, w).await?;
     let pay_total = Currency::checked_sum(
         p.coin_outputs
@@ -167,7 +168,7 @@ pub(crate) async fn pay(chain: &ChainCtx, w: &mut Wallet, p: Payment) -> Result<
         change_address = Some(k.address);
     }
     let mut tx = parts.build()?;
-    sign_all(&mut tx, &chain.params.genesis_id, w.signer(), &p.extra_keys);
+    sign_all(&mut tx, &genesis_id, w.signer(), &p.extra_keys);
     let txid = chain.node.submit(&tx).await?;
     Ok(Sent {
         txid,

@@ -68,7 +68,7 @@ pub(crate) async fn reserve(ctx: &Ctx<'_>, a: &ReserveArgs) -> Result<Report> {
         ("deposit", q.deposit.to_string()),
         ("fee", fee.to_string()),
     ]);
-    if !a.yes {
+    if !a.submit.fee.yes {
         crate::prompt::ask_yes(
             &summary,
             &format!(

@@ -228,6 +228,8 @@ async fn lock_swap(
     let chain = ctx.chain().await?;
     let fee = chain.fee(fee)?;
     let mut w = ctx.open_wallet()?;
+    // Before a key or a secret is stored for a swap that would not be signed.
+    chain.signing_genesis(&w)?;
     let sender = w.fresh_key()?;
     if let Some(s) = &secret {
         w.remember_secret(hashed.to_string(), hex::encode(s.0))?;
@@ -303,6 +305,7 @@ async fn spend_swap(
     fee: Currency,
     verb: &str,
 ) -> Result<Report> {
+    let genesis_id = chain.signing_genesis(w)?;
     let value = Currency(o.value);
     let Some(rest) = value.checked_sub(fee).filter(|r| !r.is_zero()) else {
         return Err(WalletError::InsufficientFunds {
@@ -328,7 +331,7 @@ async fn spend_swap(
         ..Default::default()
     }
     .build()?;
-    fill_signatures(&mut tx, &chain.params.genesis_id, w.signer());
+    fill_signatures(&mut tx, &genesis_id, w.signer());
     let txid = chain.node.submit(&tx).await?;
     Ok(Report::new(
         json!({"txid": txid, "amount": rest, "to": dest.address, "fee": fee}),

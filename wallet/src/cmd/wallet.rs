@@ -2,9 +2,9 @@
 
 use super::pay::{pay, recipient, wallet_funds, Payment};
 use super::Ctx;
-use crate::cli::{NewWalletOpts, TxExtra, WalletCmd};
+use crate::cli::{NetworkOpts, NewWalletOpts, TxExtra, WalletCmd};
 use crate::error::{parse_address, parse_amount, Result, WalletError};
-use crate::keystore::{KdfParams, Keystore, WalletData};
+use crate::keystore::{KdfParams, Keystore, WalletData, WalletNetwork};
 use crate::multisig::{condition, Member};
 use crate::output::{describe_condition, lines, Report};
 use crate::wallet::Wallet;
@@ -14,13 +14,15 @@ use tfchain_types::{Currency, Output, Seed};
 
 pub(crate) async fn run(ctx: &Ctx<'_>, cmd: &WalletCmd) -> Result<Report> {
     match cmd {
-        WalletCmd::Init { new, yes } => init(ctx, new, *yes),
+        WalletCmd::Init { new, yes, network } => init(ctx, new, *yes, network).await,
         WalletCmd::Recover {
             new,
             scan,
             gap,
             no_scan,
-        } => recover(ctx, new, *scan, *gap, *no_scan).await,
+            network,
+        } => recover(ctx, new, *scan, *gap, *no_scan, network).await,
+        WalletCmd::Network { set, adopt, force } => network(ctx, set, *adopt, *force).await,
         WalletCmd::Address { new } => address(ctx, *new),
         WalletCmd::Addresses => addresses(ctx),
         WalletCmd::Balance => balance(ctx).await,
@@ -156,8 +158,21 @@ fn refuse_existing(ctx: &Ctx<'_>, new: &NewWalletOpts) -> Result<()> {
     Ok(())
 }
 
-fn init(ctx: &Ctx<'_>, new: &NewWalletOpts, yes: bool) -> Result<Report> {
+fn init_network_rows(net: &WalletNetwork, how: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("network", format!("{} ({how})", net.name)),
+        ("genesis", net.genesis_id.to_string()),
+    ]
+}
+
+async fn init(
+    ctx: &Ctx<'_>,
+    new: &NewWalletOpts,
+    yes: bool,
+    net_opts: &NetworkOpts,
+) -> Result<Report> {
     refuse_existing(ctx, new)?;
+    let (net, how) = choose_network(ctx, net_opts, true).await?;
     let pass = ctx.passphrase().get_new()?;
     let mut entropy = zeroize::Zeroizing::new([0u8; 32]);
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, entropy.as_mut());
@@ -168,7 +183,7 @@ fn init(ctx: &Ctx<'_>, new: &NewWalletOpts, yes: bool) -> Result<Report> {
     }
     let ks = Keystore::create(
         &ctx.cli.wallet_dir(),
-        WalletData::new(&seed),
+        WalletData::new(&seed).with_network(net.clone()),
         pass.as_bytes(),
         kdf(new),
         new.force,
@@ -176,11 +191,14 @@ fn init(ctx: &Ctx<'_>, new: &NewWalletOpts, yes: bool) -> Result<Report> {
     let w = Wallet::new(ks)?;
     let k = w.receive_key();
     let mut j = json!({"wallet": w.keystore.path(), "address": k.address,
-                       "public_key": k.public_key()});
-    let mut text = lines(&[
+                       "public_key": k.public_key(),
+                       "network": {"name": net.name, "genesis_id": net.genesis_id, "source": how}});
+    let mut rows = vec![
         ("wallet", w.keystore.path().display().to_string()),
         ("address", k.address.to_string()),
-    ]);
+    ];
+    rows.extend(init_network_rows(&net, &how));
+    let mut text = lines(&rows);
     if yes {
         // Not confirmed on a terminal: this output is the one time the words are shown.
         j["mnemonic"] = json!(words.as_str());
@@ -198,12 +216,14 @@ async fn recover(
     scan: u64,
     gap: u64,
     no_scan: bool,
+    net_opts: &NetworkOpts,
 ) -> Result<Report> {
     refuse_existing(ctx, new)?;
+    let (net, how) = choose_network(ctx, net_opts, !no_scan).await?;
     let node = if no_scan { None } else { Some(ctx.node()?) };
     let seed = crate::prompt::read_mnemonic()?;
     let pass = ctx.passphrase().get_new()?;
-    let mut data = WalletData::new(&seed);
+    let mut data = WalletData::new(&seed).with_network(net.clone());
     let mut used = Vec::new();
     if let Some(node) = &node {
         used = crate::scan::scan_used(node, &seed, scan, gap, !ctx.cli.json).await?;
@@ -222,14 +242,205 @@ async fn recover(
     )?;
     let w = Wallet::new(ks)?;
     let k = w.receive_key();
+    let mut rows = vec![
+        ("wallet", w.keystore.path().display().to_string()),
+        ("used addresses", used.len().to_string()),
+        ("receive address", k.address.to_string()),
+    ];
+    rows.extend(init_network_rows(&net, &how));
     Ok(Report::new(
         json!({"wallet": w.keystore.path(), "address": k.address, "public_key": k.public_key(),
-               "used_indices": used, "scanned": !no_scan}),
-        lines(&[
-            ("wallet", w.keystore.path().display().to_string()),
-            ("used addresses", used.len().to_string()),
-            ("receive address", k.address.to_string()),
-        ]),
+               "used_indices": used, "scanned": !no_scan,
+               "network": {"name": net.name, "genesis_id": net.genesis_id, "source": how}}),
+        lines(&rows),
+    ))
+}
+
+/// The built-in networks (`tfchain-genesis`'s `dev` and `testnet`) by name and genesis ID,
+/// so a wallet can be made for them without asking a node. A test checks them against the
+/// genesis crate.
+pub(crate) const BUILTIN_NETWORKS: [(&str, &str); 2] = [
+    (
+        "dev",
+        "955b5d57bc456c3c471f859d3a1ce3f7f2dc2085449f5178f2991154585d4345",
+    ),
+    (
+        "testnet",
+        "cb7576aeddb433f7499cbd9d337de500f6facc60c890d45e557cd8f550944323",
+    ),
+];
+
+fn builtin_network(name: &str) -> Option<WalletNetwork> {
+    BUILTIN_NETWORKS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(n, id)| {
+            Some(WalletNetwork {
+                name: (*n).to_string(),
+                genesis_id: id.parse().ok()?,
+            })
+        })
+}
+
+/// The network a new wallet is for, and how it was chosen: `--genesis-id` (with
+/// `--network`) as given; `--network` alone a built-in network, or the node's when it runs
+/// one of that name; neither the node's network (`ask_node`), or `dev` when no node answers.
+async fn choose_network(
+    ctx: &Ctx<'_>,
+    opts: &NetworkOpts,
+    ask_node: bool,
+) -> Result<(WalletNetwork, String)> {
+    if let Some(hex) = &opts.genesis_id {
+        let genesis_id = hex
+            .trim()
+            .parse()
+            .map_err(|_| WalletError::bad_arg("--genesis-id", hex, "expected 64 hex characters"))?;
+        let name = opts.network.clone().unwrap_or_else(|| "custom".into());
+        return Ok((WalletNetwork { name, genesis_id }, "as given".into()));
+    }
+    if let Some(name) = &opts.network {
+        if let Some(net) = builtin_network(name) {
+            return Ok((net, "built in".into()));
+        }
+        let node = ctx.node()?;
+        let info = node.info().await?;
+        if info.network != *name {
+            return Err(WalletError::bad_arg(
+                "--network",
+                name,
+                format!(
+                    "not a built-in network ({}) nor the one the node at {} runs ({:?}): pass its --genesis-id too",
+                    BUILTIN_NETWORKS.map(|(n, _)| n).join(", "),
+                    node.url(),
+                    info.network
+                ),
+            ));
+        }
+        return Ok((
+            WalletNetwork {
+                name: info.network,
+                genesis_id: info.genesis_id,
+            },
+            format!("from the node at {}", node.url()),
+        ));
+    }
+    let fallback = |why: String| -> Result<(WalletNetwork, String)> {
+        let net = builtin_network("dev").ok_or_else(|| WalletError::NodeProtocol {
+            url: String::new(),
+            reason: "the built-in dev network is missing".into(),
+        })?;
+        Ok((net, why))
+    };
+    if !ask_node {
+        return fallback("the default: pass --network or --genesis-id for another".into());
+    }
+    let node = ctx.node()?;
+    match node.info().await {
+        Ok(info) => Ok((
+            WalletNetwork {
+                name: info.network,
+                genesis_id: info.genesis_id,
+            },
+            format!("from the node at {}", node.url()),
+        )),
+        Err(WalletError::NodeUnreachable { url, .. }) => fallback(format!(
+            "the default: no node answered at {url}; pass --network or --genesis-id for another"
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// `wallet network`: shows the wallet's network and the node's; sets it when asked.
+async fn network(ctx: &Ctx<'_>, set: &NetworkOpts, adopt: bool, force: bool) -> Result<Report> {
+    let mut w = ctx.open_wallet()?;
+    let node = ctx.node()?;
+    let node_info = match node.info().await {
+        Ok(i) => Some(i),
+        Err(WalletError::NodeUnreachable { .. }) if !adopt => None,
+        Err(e) => return Err(e),
+    };
+    let wanted = if adopt {
+        let i = node_info
+            .as_ref()
+            .ok_or_else(|| WalletError::NodeUnreachable {
+                url: node.url().to_string(),
+                reason: "no answer".into(),
+            })?;
+        Some(WalletNetwork {
+            name: i.network.clone(),
+            genesis_id: i.genesis_id,
+        })
+    } else if set.network.is_some() || set.genesis_id.is_some() {
+        Some(choose_network(ctx, set, true).await?.0)
+    } else {
+        None
+    };
+    let mut changed = false;
+    if let Some(net) = wanted {
+        match &w.keystore.data.network {
+            Some(old) if *old == net => {}
+            Some(old) if !force => {
+                return Err(WalletError::bad_arg(
+                    "network",
+                    net.name.clone(),
+                    format!(
+                        "the wallet is for network {:?} (genesis {}): pass --force to replace it",
+                        old.name, old.genesis_id
+                    ),
+                ))
+            }
+            _ => {
+                w.keystore.data.network = Some(net);
+                w.keystore.save()?;
+                changed = true;
+            }
+        }
+    }
+    let ours = w.keystore.data.network.clone();
+    let matches = match (&ours, &node_info) {
+        (Some(o), Some(i)) => Some(o.genesis_id == i.genesis_id),
+        _ => None,
+    };
+    let mut rows = match &ours {
+        Some(o) => vec![
+            ("network", o.name.clone()),
+            ("genesis", o.genesis_id.to_string()),
+        ],
+        None => vec![(
+            "network",
+            "unset (made by an older tfchainc: set it with --network/--genesis-id or --adopt)"
+                .to_string(),
+        )],
+    };
+    match &node_info {
+        Some(i) => rows.push((
+            "node",
+            format!(
+                "{} runs {:?} (genesis {}){}",
+                node.url(),
+                i.network,
+                i.genesis_id,
+                match matches {
+                    Some(true) => ": the same network",
+                    Some(false) => ": ANOTHER network, the wallet will not sign with it",
+                    None => "",
+                }
+            ),
+        )),
+        None => rows.push(("node", format!("{} did not answer", node.url()))),
+    }
+    if changed {
+        rows.push(("changed", "the wallet's network was set".into()));
+    }
+    Ok(Report::new(
+        json!({
+            "network": ours.as_ref().map(|o| o.name.clone()),
+            "genesis_id": ours.as_ref().map(|o| o.genesis_id),
+            "node": node_info.as_ref().map(|i| json!({"url": node.url(), "network": i.network, "genesis_id": i.genesis_id})),
+            "matches_node": matches,
+            "changed": changed,
+        }),
+        lines(&rows),
     ))
 }
 

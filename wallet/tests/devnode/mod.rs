@@ -21,13 +21,17 @@ pub struct DevNode {
 
 impl DevNode {
     pub fn start() -> DevNode {
+        DevNode::start_with(tfchain_genesis::builtin("dev").expect("the dev network is built in"))
+    }
+
+    /// A node of `genesis` (the dev network, changed), key 0 of the dev mnemonic producing.
+    pub fn start_with(genesis: tfchain_genesis::Genesis) -> DevNode {
         let dir = tempfile::tempdir().expect("tempdir");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("tokio runtime");
-        let genesis = tfchain_genesis::builtin("dev").expect("the dev network is built in");
         let node = rt
             .block_on(start(NodeOptions {
                 genesis,
