@@ -16,6 +16,9 @@
 //! | `rate_above_max` | `{rate, max_rate}` |
 //! | `deposit_too_small` | `{deposit, min}` |
 //! | `node_full` | `{node, max}` |
+//! | `rate_below_share` | `{rate, min}` |
+//! | `top_up_too_small` | `{escrow, min}` |
+//! | `already_claimed` | `{node}` |
 
 use serde_json::{json, Value};
 use tfchain_consensus::TxError;
@@ -47,6 +50,9 @@ pub fn grid_detail(e: &GridError) -> Option<Value> {
         RateAboveMax { rate, max_rate } => json!({ "rate": rate, "max_rate": max_rate }),
         DepositTooSmall { deposit, min } => json!({ "deposit": deposit, "min": min }),
         NodeFull { node, max } => json!({ "node": node, "max": max }),
+        RateBelowShare { rate, min } => json!({ "rate": rate, "min": min }),
+        TopUpTooSmall { escrow, min } => json!({ "escrow": escrow, "min": min }),
+        AlreadyClaimed { node } => json!({ "node": node }),
         FarmNameInvalid | OwnerNotAccount | PayoutNotSingleKey | ZeroCapacity | EmptyUpdate
         | ZeroResources | RateOverflow | ZeroRate | ZeroAmount | Overflow => return None,
     })

@@ -22,6 +22,20 @@
 //! the state transition alone, which is where a larger state would show; and
 //! `grid_get_reservation_ns` is one random record read on each state, which explains it
 //! (an ordered map of 4M records no longer fits in cache).
+//!
+//! Claims cost what they settle (§7.3: at most one `Claim` per node per block), so the
+//! worst claim blocks are measured apart, with the time per block, per claim and per
+//! reservation settled:
+//! - `claims_all`: one claim of every node (1,000 claims, 16 per transaction) on both
+//!   states, so the large one settles its 1,000,000 reservations in one block;
+//! - `claims_max`: a third state of 64 nodes each holding `MAX_NODE_RESERVATIONS`
+//!   reservations, and a block claiming all 64;
+//! - `claims_repeat`: 1,000 transactions each claiming the same full node, the pattern the
+//!   rule forbids (without it each would settle 1,024 reservations again): the block is
+//!   refused at its second transaction; its figure is the time to refuse it;
+//! - `claims_per_block_max` is how many claims a block of `max_block_size` can hold, and
+//!   `claims_max_block_extrapolated_ms` that many claims of full nodes at the
+//!   `claims_max` rate: the worst block the rules allow.
 
 use rayon::prelude::*;
 use std::time::Instant;
@@ -44,6 +58,8 @@ const SMALL: u64 = 1_000;
 const LARGE: u64 = 1_000_000;
 const FARMS: u32 = 10;
 const NODES: u32 = 1_000;
+/// The `claims_max` state: this many nodes, each with `MAX_NODE_RESERVATIONS` reservations.
+const FULL_NODES: u32 = 64;
 // The large state fills each node to 1,000 live reservations; the blocks add at most one.
 const _: () = assert!(LARGE.div_ceil(NODES as u64) < MAX_NODE_RESERVATIONS as u64);
 /// Expiries are spread uniformly over this many blocks after the benchmark height.
@@ -77,13 +93,15 @@ const RES: Resources = Resources {
     hru: 0,
     ipv4: 0,
 };
-/// Room for 1,000 reservations per node plus a block's new ones.
+/// Room for `MAX_NODE_RESERVATIONS` reservations of `RES` per node (1,000 in the large
+/// state plus a block's new ones), and no more: a reservation's rate must be at least the
+/// node's whole price over `MAX_NODE_RESERVATIONS` (§7.2), exactly `RES`'s here.
 const CAPACITY: Resources = Resources {
-    cru: 4_096,
-    mru: 8_192,
-    sru: 102_400,
-    hru: 100_000,
-    ipv4: 16,
+    cru: RES.cru * MAX_NODE_RESERVATIONS,
+    mru: RES.mru * MAX_NODE_RESERVATIONS,
+    sru: RES.sru * MAX_NODE_RESERVATIONS,
+    hru: 0,
+    ipv4: 0,
 };
 const PRICE: Price = Price {
     cru: Currency(1_000),
@@ -109,13 +127,19 @@ pub fn run() -> anyhow::Result<()> {
     let ctx = grid_context(&params, height);
     let coins = genesis_coins(&chain)?;
     let owners: Vec<Address> = chain.funded.iter().map(address_of).collect();
+    let farm_key = test_key(4, 0);
     let world = World {
         height,
         ctx,
         rate,
         owners: &owners,
-        farm_owner: address_of(&test_key(4, 0)),
+        farm_owner: address_of(&farm_key),
+        nodes: NODES,
     };
+    anyhow::ensure!(
+        tfchain_contracts::min_rate(&CAPACITY, &PRICE)? <= rate,
+        "a reservation of RES is below a slot's share of the node"
+    );
     println!("grid_nodes: {NODES}");
     println!("grid_farms: {FARMS}");
     println!("grid_expiry_spread_blocks: {SPREAD}");
@@ -127,7 +151,7 @@ pub fn run() -> anyhow::Result<()> {
         let grid = world.build(n)?;
         let built = t.elapsed();
         let t = Instant::now();
-        let live = check_grid(&grid, &world.ctx)?;
+        let live = check_grid(&grid, &world.ctx, NODES)?;
         anyhow::ensure!(live == n, "built {live} live reservations, wanted {n}");
         let checked = t.elapsed();
         println!("grid_build_s_{}: {:.2}", label(n), built.as_secs_f64());
@@ -164,7 +188,7 @@ pub fn run() -> anyhow::Result<()> {
         )
     };
     let reserve = |seq: usize, k: usize| GridOp::Reserve {
-        node: node_of(seq as u64 + 1),
+        node: node_of(seq as u64 + 1, NODES),
         resources: RES,
         deposit: Currency(rate.0 * DEPOSIT_BLOCKS),
         max_rate: rate,
@@ -310,7 +334,150 @@ pub fn run() -> anyhow::Result<()> {
         let verdict = if ratio <= 1.2 { "met" } else { "NOT met" };
         println!("{name}_block_limit_1.2: {verdict} ({ratio:.3})");
     }
-    Ok(())
+
+    let claims = Claims {
+        chain: &chain,
+        params: &params,
+        coins: &coins,
+        farm_key: &farm_key,
+    };
+    claims.run(&states, &world)
+}
+
+/// The claim blocks (see the module documentation).
+struct Claims<'a> {
+    chain: &'a TestChain,
+    params: &'a ChainParams,
+    coins: &'a [(OutputId, Currency)],
+    farm_key: &'a SecretKey,
+}
+
+impl Claims<'_> {
+    /// Transactions of up to 16 claims each, one per entry of `nodes`, the `k`-th paid by
+    /// funded key `k` and co-signed by the farm owner.
+    fn txs(&self, nodes: &[NodeId], per_tx: usize) -> Vec<Transaction> {
+        let gid = self.params.genesis_id;
+        let fee = self.params.min_fee;
+        nodes
+            .par_chunks(per_tx)
+            .enumerate()
+            .map(|(k, chunk)| {
+                let ops = chunk
+                    .iter()
+                    .map(|&node| GridOp::Claim {
+                        node,
+                        farm_auth: unsigned_by(&self.farm_key.public_key()),
+                    })
+                    .collect();
+                grid_spend(
+                    &self.chain.funded[k],
+                    self.coins[k],
+                    ops,
+                    std::slice::from_ref(self.farm_key),
+                    fee,
+                    &gid,
+                )
+            })
+            .collect()
+    }
+
+    /// Median time of applying `block` on `state` (signatures verified), in µs.
+    fn time(&self, state: &MemoryState, block: &Block) -> anyhow::Result<f64> {
+        let mut v = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let outcome = apply(state, block, self.params, Signatures::Verify);
+            v.push(t.elapsed());
+            drop(outcome);
+        }
+        v.sort();
+        Ok(v[v.len() / 2].as_secs_f64() * 1e6)
+    }
+
+    fn run(&self, states: &[(u64, MemoryState)], world: &World) -> anyhow::Result<()> {
+        let all: Vec<NodeId> = (1..=NODES).collect();
+        let (block, _) = self.chain.next_block(self.txs(&all, OPS_PER_TX));
+        println!("claims_all_block_txs: {}", block.transactions.len());
+        println!("claims_all_block_claims: {NODES}");
+        println!("claims_all_block_bytes: {}", block.encoded_len());
+        for (n, state) in states {
+            let outcome = apply(state, &block, self.params, Signatures::Verify)?;
+            let settled = claimed(&outcome, NODES)?;
+            let us = self.time(state, &block)?;
+            let l = label(*n);
+            println!("claims_all_settled_{l}: {settled}");
+            println!("claims_all_block_ms_{l}: {:.1}", us / 1e3);
+            println!("claims_all_per_claim_us_{l}: {:.1}", us / f64::from(NODES));
+            println!(
+                "claims_all_per_settled_reservation_ns_{l}: {:.0}",
+                us * 1e3 / settled.max(1) as f64
+            );
+        }
+
+        // Nodes holding the most reservations a node may.
+        let full = World {
+            nodes: FULL_NODES,
+            ..*world
+        };
+        let n = u64::from(FULL_NODES) * u64::from(MAX_NODE_RESERVATIONS);
+        let grid = full.build(n)?;
+        anyhow::ensure!(check_grid(&grid, &full.ctx, FULL_NODES)? == n, "full state");
+        let mut state = states[0].1.clone();
+        state.grid = grid;
+        let nodes: Vec<NodeId> = (1..=FULL_NODES).collect();
+        let (block, _) = self.chain.next_block(self.txs(&nodes, OPS_PER_TX));
+        let outcome = apply(&state, &block, self.params, Signatures::Verify)?;
+        let settled = claimed(&outcome, FULL_NODES)?;
+        let us = self.time(&state, &block)?;
+        let per_claim = us / f64::from(FULL_NODES);
+        println!("claims_max_reservations_per_node: {MAX_NODE_RESERVATIONS}");
+        println!("claims_max_block_claims: {FULL_NODES}");
+        println!("claims_max_settled: {settled}");
+        println!("claims_max_block_ms: {:.2}", us / 1e3);
+        println!("claims_max_per_claim_us: {per_claim:.1}");
+
+        // The forbidden pattern: one full node claimed by 1,000 transactions.
+        let same = vec![1 as NodeId; RESERVE_OPS];
+        let (block, _) = self.chain.next_block(self.txs(&same, 1));
+        match apply(&state, &block, self.params, Signatures::Verify) {
+            Err(e) if e.to_string().contains("already claimed") => {}
+            other => anyhow::bail!("claims_repeat: expected AlreadyClaimed, got {other:?}"),
+        }
+        let t = Instant::now();
+        let _ = apply(&state, &block, self.params, Signatures::Verify);
+        println!("claims_repeat_block_txs: {}", block.transactions.len());
+        println!(
+            "claims_repeat_refused_ms: {:.2}",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+
+        // The most claims a block holds, at the claims_max rate.
+        let tx = &self.txs(&nodes[..OPS_PER_TX], OPS_PER_TX)[0];
+        let room = tfchain_types::limits::MAX_BLOCK_SIZE - tfchain_txpool::block_overhead();
+        let max_claims = room / tx.encoded_len() * OPS_PER_TX;
+        println!("claims_per_block_max: {max_claims}");
+        println!(
+            "claims_max_block_extrapolated_ms: {:.0}",
+            per_claim * max_claims as f64 / 1e3
+        );
+        Ok(())
+    }
+}
+
+/// The reservations a claim block settled (its diff's reservation records), after checking
+/// it claimed `nodes` nodes.
+fn claimed(o: &BlockOutcome, nodes: u32) -> anyhow::Result<usize> {
+    let claims = o
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, GridEventKind::EarningsClaimed { .. }))
+        .count();
+    anyhow::ensure!(claims == nodes as usize, "{claims} claims, wanted {nodes}");
+    Ok(o.diff
+        .grid
+        .iter()
+        .filter(|c| matches!(c.key, GridKey::Reservation(_)) && c.before != c.after)
+        .count())
 }
 
 fn apply(
@@ -418,8 +585,8 @@ fn grid_spend(
 }
 
 /// Reservation `id`'s node: round robin, so every node holds `n / NODES` of `n`.
-fn node_of(id: ReservationId) -> NodeId {
-    ((id - 1) % u64::from(NODES)) as NodeId + 1
+fn node_of(id: ReservationId, nodes: u32) -> NodeId {
+    ((id - 1) % u64::from(nodes)) as NodeId + 1
 }
 
 /// The funded key owning reservation `id`.
@@ -480,6 +647,8 @@ struct World<'a> {
     rate: Currency,
     owners: &'a [Address],
     farm_owner: Address,
+    /// Nodes the reservations are spread over, round robin.
+    nodes: u32,
 }
 
 impl World<'_> {
@@ -490,7 +659,7 @@ impl World<'_> {
             GridKey::Counters,
             GridValue::Counters(GridCounters {
                 farms: FARMS,
-                nodes: NODES,
+                nodes: self.nodes,
                 reservations: n,
             }),
         ));
@@ -507,9 +676,10 @@ impl World<'_> {
                 }),
             ));
         }
-        for id in 1..=NODES {
+        for id in 1..=self.nodes {
             let farm = (id - 1) % FARMS + 1;
-            let count = n / u64::from(NODES) + u64::from(u64::from(id - 1) < n % u64::from(NODES));
+            let nodes = u64::from(self.nodes);
+            let count = n / nodes + u64::from(u64::from(id - 1) < n % nodes);
             let node_key = test_key(5, u64::from(id)).public_key();
             entries.push((GridKey::NodeKey(node_key), GridValue::NodeId(id)));
             entries.push((GridKey::FarmNode(farm, id), GridValue::Unit));
@@ -576,7 +746,7 @@ impl World<'_> {
         Reservation {
             id,
             owner: Condition::Address(self.owners[owner_of(id)]),
-            node: node_of(id),
+            node: node_of(id, self.nodes),
             resources: RES,
             rate,
             escrow,
@@ -591,9 +761,9 @@ impl World<'_> {
 /// Checks the §7.5 invariant and the indexes: every live reservation is on its node's and
 /// owner's index and in the expiry index at the height its state says, and each node's
 /// `used` is the sum of its live reservations. Returns the number of live reservations.
-fn check_grid(grid: &MemoryGrid, ctx: &GridContext) -> anyhow::Result<u64> {
-    let mut used = vec![Resources::ZERO; NODES as usize + 1];
-    let mut count = vec![0u32; NODES as usize + 1];
+fn check_grid(grid: &MemoryGrid, ctx: &GridContext, nodes: u32) -> anyhow::Result<u64> {
+    let mut used = vec![Resources::ZERO; nodes as usize + 1];
+    let mut count = vec![0u32; nodes as usize + 1];
     let mut live = 0u64;
     let mut index_keys = 0usize;
     for (k, v) in &grid.0 {
@@ -626,7 +796,7 @@ fn check_grid(grid: &MemoryGrid, ctx: &GridContext) -> anyhow::Result<u64> {
         index_keys as u64 == 3 * live,
         "{index_keys} index entries for {live} live reservations"
     );
-    for id in 1..=NODES {
+    for id in 1..=nodes {
         match grid.0.get(&GridKey::Node(id)) {
             Some(GridValue::Node(node)) => anyhow::ensure!(
                 node.used == used[id as usize]

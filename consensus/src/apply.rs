@@ -3,7 +3,7 @@
 
 use crate::error::{BlockError, TxError};
 use crate::fulfillment::SpendContext;
-use crate::grid::{apply_grid_ops, check_grid_shape, grid_context, Authorization};
+use crate::grid::{apply_grid_ops, check_grid_shape, grid_context, Authorization, BlockClaims};
 use crate::header::{check_header, Signatures};
 use crate::overlay::Overlay;
 use crate::params::ChainParams;
@@ -126,11 +126,15 @@ pub fn apply_block_cached(
     overlay.apply_grid(ledger.state.into_writes());
 
     let mut fees = Currency::ZERO;
+    let mut claims = BlockClaims::default();
     for (index, (tx, (h, _, checked))) in block.transactions.iter().zip(prepared).enumerate() {
-        // The signatures were verified above; check_spends checks who may sign.
+        // The signatures were verified above; check_spends checks who may sign. A node
+        // claimed earlier in the block is refused before its reservations are read (§7.3).
         let (mut effect, _) = checked
+            .and_then(|()| claims.check(tx))
             .and_then(|()| check_spends(&overlay, tx, &h, params, &ctx))
             .map_err(|source| BlockError::Tx { index, source })?;
+        claims.record(tx);
         fees = fees.checked_add(effect.fee).ok_or(BlockError::Overflow)?;
         let txid = Some(h.txid);
         events.extend(

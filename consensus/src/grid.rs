@@ -5,9 +5,11 @@
 use crate::error::{ConditionError, TxError};
 use crate::fulfillment::{check_fulfillment, check_output_condition, SigCheck, SpendContext};
 use crate::params::ChainParams;
+use std::collections::BTreeSet;
+use tfchain_contracts::GridError;
 use tfchain_contracts::{GridContext, GridParams, GridView, GridWrites, Ledger, Payout};
 use tfchain_types::grid::MAX_GRID_OPS;
-use tfchain_types::{Fulfillment, GridEventKind, GridOp, Hash, Height, Transaction};
+use tfchain_types::{Fulfillment, GridEventKind, GridOp, Hash, Height, NodeId, Transaction};
 
 /// What a transaction's grid ops change: writes over the state, events, payouts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -44,7 +46,13 @@ pub fn check_grid_shape(tx: &Transaction) -> Result<(), TxError> {
             max: MAX_GRID_OPS,
         });
     }
+    let mut claims = BlockClaims::default();
     for (index, op) in tx.grid_ops.iter().enumerate() {
+        if let GridOp::Claim { node, .. } = op {
+            if !claims.0.insert(*node) {
+                return Err(already_claimed(index, *node));
+            }
+        }
         tfchain_contracts::check_shape(op).map_err(|source| TxError::GridShape {
             index,
             op: op.name(),
@@ -59,6 +67,44 @@ pub fn check_grid_shape(tx: &Transaction) -> Result<(), TxError> {
         }
     }
     Ok(())
+}
+
+/// The nodes claimed so far in a block (§7.3): at most one `Claim` per node per block, so
+/// a block settles each node's reservations at most once whatever it holds. A transaction
+/// claiming one node twice fails its shape ([`check_grid_shape`]); a block whose
+/// transactions claim one node twice fails at the later one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockClaims(BTreeSet<NodeId>);
+
+impl BlockClaims {
+    /// Whether `tx`'s claims are all of nodes not yet claimed in the block.
+    pub fn check(&self, tx: &Transaction) -> Result<(), TxError> {
+        for (index, op) in tx.grid_ops.iter().enumerate() {
+            if let GridOp::Claim { node, .. } = op {
+                if self.0.contains(node) {
+                    return Err(already_claimed(index, *node));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records `tx`'s claims (after it applied).
+    pub fn record(&mut self, tx: &Transaction) {
+        for op in &tx.grid_ops {
+            if let GridOp::Claim { node, .. } = op {
+                self.0.insert(*node);
+            }
+        }
+    }
+}
+
+fn already_claimed(index: usize, node: NodeId) -> TxError {
+    TxError::Grid {
+        index,
+        op: "claim",
+        source: GridError::AlreadyClaimed { node },
+    }
 }
 
 /// How the owners' consent is checked.

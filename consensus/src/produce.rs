@@ -79,7 +79,8 @@ pub fn assemble_block(
 /// Drops from a block template the transactions whose grid ops fail when applied in
 /// order on the view's tip at `ctx` (the pool checks each against the tip alone, so two
 /// pooled ops can conflict: two cancels of one reservation, two reserves of the last
-/// capacity), and every later transaction that spends an output of a dropped one.
+/// capacity, two claims of one node, §7.3), and every later transaction that spends an
+/// output of a dropped one.
 /// Transactions without grid ops cost one lookup each.
 pub fn drop_grid_conflicts(
     view: &impl StateView,
@@ -87,7 +88,7 @@ pub fn drop_grid_conflicts(
     ctx: &crate::SpendContext,
     transactions: Vec<Transaction>,
 ) -> Vec<Transaction> {
-    use crate::grid::{apply_grid_ops, grid_context, Authorization};
+    use crate::grid::{apply_grid_ops, grid_context, Authorization, BlockClaims};
     use std::collections::BTreeSet;
     use tfchain_contracts::{process_expiries, Ledger};
     if transactions.iter().all(|tx| tx.grid_ops.is_empty()) {
@@ -99,6 +100,7 @@ pub fn drop_grid_conflicts(
         return transactions;
     }
     let mut dropped: BTreeSet<OutputId> = BTreeSet::new();
+    let mut claims = BlockClaims::default();
     let mut kept = Vec::with_capacity(transactions.len());
     for tx in transactions {
         let orphaned = tx
@@ -108,20 +110,22 @@ pub fn drop_grid_conflicts(
             .any(|i| dropped.contains(&i.parent));
         let fits = !orphaned
             && (tx.grid_ops.is_empty()
-                || match apply_grid_ops(
-                    &ledger,
-                    &tx,
-                    ctx,
-                    params,
-                    Authorization::Skip,
-                    &mut Vec::new(),
-                ) {
-                    Ok(effect) => {
-                        ledger.state.extend(effect.writes);
-                        true
-                    }
-                    Err(_) => false,
-                });
+                || claims.check(&tx).is_ok()
+                    && match apply_grid_ops(
+                        &ledger,
+                        &tx,
+                        ctx,
+                        params,
+                        Authorization::Skip,
+                        &mut Vec::new(),
+                    ) {
+                        Ok(effect) => {
+                            ledger.state.extend(effect.writes);
+                            claims.record(&tx);
+                            true
+                        }
+                        Err(_) => false,
+                    });
         if fits {
             kept.push(tx);
         } else {

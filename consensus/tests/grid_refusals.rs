@@ -314,9 +314,14 @@ fn a_node_holds_at_most_max_node_reservations() {
     use tfchain_types::grid::MAX_NODE_RESERVATIONS;
     let mut n = net();
     let (user, farmer) = (n.user.clone(), n.farmer.clone());
+    // 1,024 GiB at 1,000 per GiB: one GiB is exactly a slot's share of the node (§7.2), so
+    // the node is full by count and by capacity at once; the count is checked first.
     let mut op = register_node(&farmer, 1, 1);
     if let GridOp::RegisterNode { capacity, .. } = &mut op {
-        capacity.hru = 1_000_000;
+        *capacity = Resources {
+            hru: MAX_NODE_RESERVATIONS,
+            ..Resources::ZERO
+        };
     }
     n.ok(&farmer, vec![op], &[node_key(1)]);
     let one_hru = || {

@@ -167,13 +167,14 @@ fn out_of_funds_goes_to_grace_resumes_on_top_up_then_ends() {
     );
     n.check_invariants();
 
-    // Two blocks of grace cost nothing; a top-up resumes from the current height.
+    // Two blocks of grace cost nothing; a top-up covering min_reservation_blocks (10)
+    // resumes from the current height (§7.3).
     n.empty_blocks(1);
     let events = n.ok(
         &user,
         vec![GridOp::TopUp {
             reservation: 1,
-            amount: Currency(SMALL_RATE.0 * 2),
+            amount: Currency(SMALL_RATE.0 * 10),
         }],
         &[],
     );
@@ -190,16 +191,16 @@ fn out_of_funds_goes_to_grace_resumes_on_top_up_then_ends() {
     ));
     let r = n.chain.state.reservation(1).expect("live");
     assert_eq!((r.state, r.settled_to), (ReservationState::Active, h1));
-    assert_eq!(r.escrow, Currency(SMALL_RATE.0 * 2 + 123));
+    assert_eq!(r.escrow, Currency(SMALL_RATE.0 * 10 + 123));
     assert_eq!(
         n.chain.state.node(1).map(|x| x.earnings),
         Some(Currency(SMALL_RATE.0 * 10)),
         "nothing accrued during grace"
     );
 
-    // Runs out at h1 + 2, then ends after grace_period (5) blocks of grace.
-    let events = n.empty_blocks(2 + 5);
-    assert_eq!(n.height(), h1 + 7);
+    // Runs out at h1 + 10, then ends after grace_period (5) blocks of grace.
+    let events = n.empty_blocks(10 + 5);
+    assert_eq!(n.height(), h1 + 15);
     assert_eq!(
         events,
         vec![
@@ -220,7 +221,7 @@ fn out_of_funds_goes_to_grace_resumes_on_top_up_then_ends() {
     assert!(n.chain.state.node(1).is_some_and(|x| x.used.is_zero()));
     assert_eq!(
         n.chain.state.node(1).map(|x| x.earnings),
-        Some(Currency(SMALL_RATE.0 * 12 + 123)),
+        Some(Currency(SMALL_RATE.0 * 20 + 123)),
         "the remainder smaller than a block's rate goes to the node"
     );
     n.check_invariants();

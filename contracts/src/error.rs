@@ -50,6 +50,22 @@ pub enum GridError {
     #[error("deposit {deposit} is below the minimum of {min} (rate x min_reservation_blocks)")]
     DepositTooSmall { deposit: Currency, min: Currency },
     #[error(
+        "the rate {rate} per block is below {min}, the node's price for its whole capacity / \
+         MAX_NODE_RESERVATIONS: a reservation must be worth at least that share of the node \
+         (PROTOCOL.md §7.2)"
+    )]
+    RateBelowShare { rate: Currency, min: Currency },
+    #[error(
+        "a top-up in Grace must leave at least {min} in escrow (rate x min_reservation_blocks, \
+         at least one block) to resume the reservation; it would leave {escrow}"
+    )]
+    TopUpTooSmall { escrow: Currency, min: Currency },
+    #[error(
+        "node {node} is already claimed in this block: at most one Claim per node per block \
+         (PROTOCOL.md §7.3)"
+    )]
+    AlreadyClaimed { node: NodeId },
+    #[error(
         "node {node} already holds {max} live reservations, the most one node may (PROTOCOL.md §8)"
     )]
     NodeFull { node: NodeId, max: u32 },
@@ -85,6 +101,9 @@ impl GridError {
             GridError::ZeroRate => "zero_rate",
             GridError::RateAboveMax { .. } => "rate_above_max",
             GridError::DepositTooSmall { .. } => "deposit_too_small",
+            GridError::RateBelowShare { .. } => "rate_below_share",
+            GridError::TopUpTooSmall { .. } => "top_up_too_small",
+            GridError::AlreadyClaimed { .. } => "already_claimed",
             GridError::NodeFull { .. } => "node_full",
             GridError::ZeroAmount => "zero_amount",
             GridError::ReservationEnded(_) => "reservation_ended",
@@ -135,6 +154,10 @@ mod tests {
                 max_rate: c,
             },
             GridError::DepositTooSmall { deposit: c, min: c },
+            GridError::RateBelowShare { rate: c, min: c },
+            GridError::TopUpTooSmall { escrow: c, min: c },
+            GridError::AlreadyClaimed { node: 1 },
+            GridError::NodeFull { node: 1, max: 1 },
             GridError::ZeroAmount,
             GridError::ReservationEnded(1),
             GridError::Overflow,

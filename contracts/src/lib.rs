@@ -28,6 +28,8 @@ pub use state::{GridChange, GridCounters, GridKey, GridReads, GridValue, GridVie
 
 /// Capacity a node has free.
 pub use ops::free;
+/// The least rate of a new reservation on a node (§7.2: a share of its whole capacity).
+pub use ops::min_rate;
 /// The rate and minimum deposit for reserving `resources` on a node with `price` (§7.3).
 pub use ops::quote;
 /// `(farmer, network)` shares of claimed earnings (§7.4).

@@ -1,8 +1,11 @@
 //! New tips and reorganisations. A connected block removes what it confirmed and what it
 //! conflicts with; nothing else is re-validated, because every pooled transaction was
 //! valid against the old tip plus its pool ancestors and a block only removes outputs the
-//! pool did not spend (conflicts aside) or confirms the pool's own. A disconnected block's
-//! transactions come back if still valid, before the pool transactions that spend them.
+//! pool did not spend (conflicts aside) or confirms the pool's own. Pooled grid ops are
+//! re-run only when they name a grid record the block changed ([`Touched`]), so a block
+//! costs the pool in proportion to what it touched, not to the pool's grid transactions.
+//! A disconnected block's transactions come back if still valid, before the pool
+//! transactions that spend them.
 
 use crate::admit::{admission_context, Candidate, Sigs};
 use crate::chain::ChainView;
@@ -10,8 +13,13 @@ use crate::entry::{Idx, TimeVerdict};
 use crate::error::{InternalError, PoolError};
 use crate::pool::Pool;
 use rayon::prelude::*;
+use std::collections::BTreeSet;
 use tfchain_consensus::{block_payouts, SpendContext};
-use tfchain_types::{Block, BlockId, Currency, OutputId, Timestamp, Transaction, TxId};
+use tfchain_contracts::GridReads;
+use tfchain_types::{
+    Block, BlockId, Currency, FarmName, GridOp, Height, NodeId, OutputId, PublicKey, ReservationId,
+    ReservationState, Timestamp, Transaction, TxId,
+};
 
 /// What a connected block did to the pool.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -26,6 +34,9 @@ pub struct ConnectReport {
     pub timed_out: Vec<TxId>,
     /// Transactions whose grid ops the new grid state refuses, and their descendants.
     pub grid_invalid: Vec<TxId>,
+    /// How many pooled grid transactions were re-run against the new grid state: those
+    /// naming a record the block changed, the others still apply (PROTOCOL.md §7.3).
+    pub grid_rechecked: usize,
 }
 
 /// What re-admitting transactions did (a disconnected block, or a resync).
@@ -77,7 +88,9 @@ impl Pool {
             timestamp: chain.tip_timestamp().saturating_add(1),
         };
         report.timed_out = self.drop_never_valid(&next);
-        report.grid_invalid = self.drop_grid_invalid(chain, &next);
+        let touched = Touched::of(chain, block);
+        (report.grid_invalid, report.grid_rechecked) =
+            self.drop_grid_invalid(chain, &next, &touched);
         Ok(report)
     }
 
@@ -174,20 +187,24 @@ impl Pool {
         }
     }
 
-    /// Re-checks the grid ops of pooled transactions against the new grid state (another
-    /// transaction may have cancelled the reservation, taken the capacity or the farm name)
-    /// and removes those refused, with their descendants. Only transactions with grid ops
-    /// are touched, and their owners' signatures are not checked again.
+    /// Re-checks the grid ops of pooled transactions that name a record the block changed
+    /// (`touched`: another transaction may have cancelled the reservation, taken the
+    /// capacity or the farm name, or the reservation went into Grace) against the new grid
+    /// state and removes those refused, with their descendants. Their owners' signatures
+    /// are not checked again. Returns the removed and how many were re-run.
     fn drop_grid_invalid<C: ChainView + ?Sized>(
         &mut self,
         chain: &C,
         ctx: &SpendContext,
-    ) -> Vec<TxId> {
+        touched: &Touched,
+    ) -> (Vec<TxId>, usize) {
         use tfchain_consensus::grid::{apply_grid_ops, Authorization};
+        let mut rechecked = 0;
         let doomed: Vec<(u64, Idx)> = self
             .entries()
-            .filter(|e| !e.tx.grid_ops.is_empty())
+            .filter(|e| !e.tx.grid_ops.is_empty() && touched.affects(chain, &e.tx))
             .filter(|e| {
+                rechecked += 1;
                 apply_grid_ops(
                     chain,
                     &e.tx,
@@ -200,7 +217,7 @@ impl Pool {
             })
             .filter_map(|e| self.idx_of(&e.txid).map(|i| (e.seq, i)))
             .collect();
-        self.remove_doomed(doomed)
+        (self.remove_doomed(doomed), rechecked)
     }
 
     /// Removes `doomed` (admission sequence, slot) and their descendants, oldest first; a
@@ -226,5 +243,116 @@ impl Pool {
             .filter_map(|e| self.idx_of(&e.txid).map(|i| (e.seq, i)))
             .collect();
         self.remove_doomed(doomed)
+    }
+}
+
+/// The grid records a connected block changed, as far as a pooled grid op's validity can
+/// depend on them. A pooled op was valid against the parent's grid; it can fail on the
+/// block's only through a record the block wrote:
+/// - a farm name or node key a `RegisterFarm` / `RegisterNode` of the block took;
+/// - a node an op of the block names (`UpdateNode`, `Reserve`, `RemoveNode`, `Claim`, and the
+///   node of a reservation it funds, redeploys or cancels): its state, capacity, price,
+///   used capacity and reservation count are what `UpdateNode` and `Reserve` check. The
+///   block's expiries change a node only by lowering `used` and the count and by adding
+///   earnings, which no op can fail on;
+/// - a reservation the block changed: named by an op of the block, or settled, put in
+///   Grace or ended at the block's height (expiry processing, a `Claim` or `RemoveNode`
+///   of its node), which the reservation's record shows;
+/// - the id counters, when the pooled transaction creates a record and then names ids (it
+///   can only refer to what it creates by the id it predicted).
+///
+/// Farms are never changed once registered, and no record is ever deleted.
+#[derive(Debug, Default)]
+pub(crate) struct Touched {
+    height: Height,
+    names: BTreeSet<FarmName>,
+    keys: BTreeSet<PublicKey>,
+    nodes: BTreeSet<NodeId>,
+    reservations: BTreeSet<ReservationId>,
+    /// The block created a farm, node or reservation (the counters moved).
+    creates: bool,
+}
+
+fn creates(op: &GridOp) -> bool {
+    matches!(
+        op,
+        GridOp::RegisterFarm { .. } | GridOp::RegisterNode { .. } | GridOp::Reserve { .. }
+    )
+}
+
+impl Touched {
+    /// What `block` (applied: `chain` is at it) changed.
+    pub(crate) fn of<C: ChainView + ?Sized>(chain: &C, block: &Block) -> Touched {
+        let mut t = Touched {
+            height: block.header.height,
+            ..Touched::default()
+        };
+        for op in block.transactions.iter().flat_map(|tx| &tx.grid_ops) {
+            t.creates |= creates(op);
+            match op {
+                GridOp::RegisterFarm { name, .. } => {
+                    t.names.insert(name.clone());
+                }
+                GridOp::RegisterNode { node_key, .. } => {
+                    t.keys.insert(*node_key);
+                }
+                GridOp::UpdateNode { node, .. }
+                | GridOp::Reserve { node, .. }
+                | GridOp::RemoveNode { node, .. }
+                | GridOp::Claim { node, .. } => {
+                    t.nodes.insert(*node);
+                }
+                GridOp::TopUp { reservation, .. }
+                | GridOp::UpdateDeployment { reservation, .. }
+                | GridOp::Cancel { reservation, .. } => {
+                    t.reservations.insert(*reservation);
+                    if let Some(r) = chain.reservation(*reservation) {
+                        t.nodes.insert(r.node);
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    /// Whether a pooled transaction's grid ops name a record the block changed (so they
+    /// must be re-run); `false` means they apply on the new grid as they did on the old.
+    pub(crate) fn affects<C: ChainView + ?Sized>(&self, chain: &C, tx: &Transaction) -> bool {
+        let mut created = false;
+        for op in &tx.grid_ops {
+            if created && self.creates {
+                return true;
+            }
+            created |= creates(op);
+            let hit = match op {
+                GridOp::RegisterFarm { name, .. } => self.names.contains(name),
+                GridOp::RegisterNode { node_key, .. } => self.keys.contains(node_key),
+                GridOp::UpdateNode { node, .. }
+                | GridOp::Reserve { node, .. }
+                | GridOp::RemoveNode { node, .. }
+                | GridOp::Claim { node, .. } => self.nodes.contains(node),
+                GridOp::TopUp { reservation, .. }
+                | GridOp::UpdateDeployment { reservation, .. }
+                | GridOp::Cancel { reservation, .. } => {
+                    self.reservations.contains(reservation)
+                        || chain.reservation(*reservation).is_some_and(|r| {
+                            self.nodes.contains(&r.node)
+                                || r.settled_to == self.height
+                                || matches!(
+                                    r.state,
+                                    ReservationState::Grace { since } if since == self.height
+                                )
+                                || matches!(
+                                    r.state,
+                                    ReservationState::Ended { at, .. } if at == self.height
+                                )
+                        })
+                }
+            };
+            if hit {
+                return true;
+            }
+        }
+        false
     }
 }

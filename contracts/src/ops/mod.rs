@@ -12,7 +12,7 @@ mod update_deployment;
 mod update_node;
 
 pub use claim::split;
-pub use reserve::{free, quote};
+pub use reserve::{free, min_rate, quote};
 
 use crate::error::GridError;
 use crate::ledger::Ledger;

@@ -1,7 +1,8 @@
 //! `Reserve { node, resources, deposit, max_rate, deployment_hash, deployment_data, owner }`
 //! (PROTOCOL.md §7.3): the chain enforces capacity; the rate is fixed from the node's price;
 //! the deposit (paid from the transaction's coin inputs, §4.3.4) covers at least
-//! `min_reservation_blocks`.
+//! `min_reservation_blocks`; the rate is at least the node's whole capacity at its price
+//! divided by `MAX_NODE_RESERVATIONS` (§7.2), so a node's slots cost what the node does.
 
 use crate::error::GridError;
 use crate::ledger::Ledger;
@@ -49,6 +50,16 @@ pub fn quote(
     Ok((rate, min))
 }
 
+/// The least rate a new reservation on a node with `capacity` and `price` may have (§7.2):
+/// `ceil(price · capacity / MAX_NODE_RESERVATIONS)`. Holding all of a node's reservation
+/// slots then costs at least as much per block as reserving the whole node.
+pub fn min_rate(capacity: &Resources, price: &tfchain_types::Price) -> Result<Currency, GridError> {
+    let whole = price.rate(capacity).ok_or(GridError::RateOverflow)?;
+    Ok(Currency(
+        whole.0.div_ceil(u128::from(MAX_NODE_RESERVATIONS)),
+    ))
+}
+
 pub fn apply<V: GridView + ?Sized>(
     l: &mut Ledger<V>,
     ctx: &GridContext,
@@ -81,6 +92,10 @@ pub fn apply<V: GridView + ?Sized>(
         req.resources,
         ctx.params.min_reservation_blocks,
     )?;
+    let least = min_rate(&node.capacity, &node.price)?;
+    if rate < least {
+        return Err(GridError::RateBelowShare { rate, min: least });
+    }
     if rate > req.max_rate {
         return Err(GridError::RateAboveMax {
             rate,

@@ -1,5 +1,7 @@
 //! `TopUp { reservation, amount }` (PROTOCOL.md §7.3, §7.4): anyone may fund a live
-//! reservation; one in Grace resumes at the current height, with no charge for the grace.
+//! reservation; one in Grace resumes at the current height, with no charge for the grace,
+//! only when the top-up leaves at least `rate × max(1, min_reservation_blocks)` in escrow
+//! (what a new reservation's deposit must cover); a smaller one is refused.
 
 use crate::error::GridError;
 use crate::ledger::Ledger;
@@ -31,6 +33,11 @@ pub fn apply<V: GridView + ?Sized>(
             false
         }
         ReservationState::Grace { .. } => {
+            let min = resume_min(&r, ctx);
+            let escrow = r.escrow.checked_add(amount).ok_or(GridError::Overflow)?;
+            if escrow < min {
+                return Err(GridError::TopUpTooSmall { escrow, min });
+            }
             r.state = ReservationState::Active;
             r.settled_to = ctx.height;
             true
@@ -53,4 +60,12 @@ pub fn apply<V: GridView + ?Sized>(
     l.put_node(node);
     l.put_reservation(r);
     Ok(())
+}
+
+/// What a reservation in Grace must hold after a top-up to resume (§7.3): its rate for
+/// `min_reservation_blocks`, and never less than one block.
+pub fn resume_min(r: &tfchain_types::Reservation, ctx: &GridContext) -> Currency {
+    r.rate
+        .checked_mul(u128::from(ctx.params.min_reservation_blocks.max(1)))
+        .unwrap_or(Currency(u128::MAX))
 }
