@@ -19,6 +19,7 @@
 //! | `rate_below_share` | `{rate, min}` |
 //! | `top_up_too_small` | `{escrow, min}` |
 //! | `already_claimed` | `{node}` |
+//! | `block_settlements_full` | `{node, settled, more, max}` |
 
 use serde_json::{json, Value};
 use tfchain_consensus::TxError;
@@ -53,6 +54,12 @@ pub fn grid_detail(e: &GridError) -> Option<Value> {
         RateBelowShare { rate, min } => json!({ "rate": rate, "min": min }),
         TopUpTooSmall { escrow, min } => json!({ "escrow": escrow, "min": min }),
         AlreadyClaimed { node } => json!({ "node": node }),
+        BlockSettlementsFull {
+            node,
+            settled,
+            more,
+            max,
+        } => json!({ "node": node, "settled": settled, "more": more, "max": max }),
         FarmNameInvalid | OwnerNotAccount | PayoutNotSingleKey | ZeroCapacity | EmptyUpdate
         | ZeroResources | RateOverflow | ZeroRate | ZeroAmount | Overflow => return None,
     })

@@ -131,10 +131,10 @@ pub fn apply_block_cached(
         // The signatures were verified above; check_spends checks who may sign. A node
         // claimed earlier in the block is refused before its reservations are read (§7.3).
         let (mut effect, _) = checked
-            .and_then(|()| claims.check(tx))
+            .and_then(|()| claims.check(&overlay, tx))
             .and_then(|()| check_spends(&overlay, tx, &h, params, &ctx))
             .map_err(|source| BlockError::Tx { index, source })?;
-        claims.record(tx);
+        claims.record(&overlay, tx);
         fees = fees.checked_add(effect.fee).ok_or(BlockError::Overflow)?;
         let txid = Some(h.txid);
         events.extend(

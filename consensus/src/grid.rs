@@ -7,8 +7,8 @@ use crate::fulfillment::{check_fulfillment, check_output_condition, SigCheck, Sp
 use crate::params::ChainParams;
 use std::collections::BTreeSet;
 use tfchain_contracts::GridError;
-use tfchain_contracts::{GridContext, GridParams, GridView, GridWrites, Ledger, Payout};
-use tfchain_types::grid::MAX_GRID_OPS;
+use tfchain_contracts::{GridContext, GridParams, GridReads, GridView, GridWrites, Ledger, Payout};
+use tfchain_types::grid::{MAX_BLOCK_SETTLEMENTS, MAX_GRID_OPS};
 use tfchain_types::{Fulfillment, GridEventKind, GridOp, Hash, Height, NodeId, Transaction};
 
 /// What a transaction's grid ops change: writes over the state, events, payouts.
@@ -46,10 +46,10 @@ pub fn check_grid_shape(tx: &Transaction) -> Result<(), TxError> {
             max: MAX_GRID_OPS,
         });
     }
-    let mut claims = BlockClaims::default();
+    let mut claims = BTreeSet::new();
     for (index, op) in tx.grid_ops.iter().enumerate() {
         if let GridOp::Claim { node, .. } = op {
-            if !claims.0.insert(*node) {
+            if !claims.insert(*node) {
                 return Err(already_claimed(index, *node));
             }
         }
@@ -69,32 +69,67 @@ pub fn check_grid_shape(tx: &Transaction) -> Result<(), TxError> {
     Ok(())
 }
 
-/// The nodes claimed so far in a block (§7.3): at most one `Claim` per node per block, so
-/// a block settles each node's reservations at most once whatever it holds. A transaction
+/// What a block has settled so far (§7.3, §8): at most one `Claim` per node per block, so a
+/// block settles each node's reservations at most once whatever it holds; and at most
+/// [`MAX_BLOCK_SETTLEMENTS`] live reservations settled by `Claim` and `RemoveNode` together,
+/// so a block of claims over many full nodes stays cheap to validate. A transaction
 /// claiming one node twice fails its shape ([`check_grid_shape`]); a block whose
-/// transactions claim one node twice fails at the later one.
+/// transactions pass either bound fails at the transaction that would.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BlockClaims(BTreeSet<NodeId>);
+pub struct BlockClaims {
+    claimed: BTreeSet<NodeId>,
+    settled: u64,
+}
 
 impl BlockClaims {
-    /// Whether `tx`'s claims are all of nodes not yet claimed in the block.
-    pub fn check(&self, tx: &Transaction) -> Result<(), TxError> {
+    /// Whether `tx`'s claims are all of nodes not yet claimed in the block, and its claims
+    /// and node removals fit the block's settlement budget (live reservations read from
+    /// `view`, the state before `tx`).
+    pub fn check(&self, view: &(impl GridView + ?Sized), tx: &Transaction) -> Result<(), TxError> {
+        let mut settled = self.settled;
         for (index, op) in tx.grid_ops.iter().enumerate() {
-            if let GridOp::Claim { node, .. } = op {
-                if self.0.contains(node) {
-                    return Err(already_claimed(index, *node));
+            let node = match op {
+                GridOp::Claim { node, .. } => {
+                    if self.claimed.contains(node) {
+                        return Err(already_claimed(index, *node));
+                    }
+                    *node
                 }
+                GridOp::RemoveNode { node, .. } => *node,
+                _ => continue,
+            };
+            let more = view.node(node).map_or(0, |n| u64::from(n.reservations));
+            if settled.saturating_add(more) > MAX_BLOCK_SETTLEMENTS {
+                return Err(TxError::Grid {
+                    index,
+                    op: op.name(),
+                    source: GridError::BlockSettlementsFull {
+                        node,
+                        settled,
+                        more,
+                        max: MAX_BLOCK_SETTLEMENTS,
+                    },
+                });
             }
+            settled += more;
         }
         Ok(())
     }
 
-    /// Records `tx`'s claims (after it applied).
-    pub fn record(&mut self, tx: &Transaction) {
+    /// Records `tx`'s claims and settlements (after it applied; `view` is the state before
+    /// it, as given to [`BlockClaims::check`]).
+    pub fn record(&mut self, view: &(impl GridView + ?Sized), tx: &Transaction) {
         for op in &tx.grid_ops {
-            if let GridOp::Claim { node, .. } = op {
-                self.0.insert(*node);
-            }
+            let node = match op {
+                GridOp::Claim { node, .. } => {
+                    self.claimed.insert(*node);
+                    *node
+                }
+                GridOp::RemoveNode { node, .. } => *node,
+                _ => continue,
+            };
+            let more = view.node(node).map_or(0, |n| u64::from(n.reservations));
+            self.settled = self.settled.saturating_add(more);
         }
     }
 }
@@ -237,4 +272,140 @@ pub fn bad_grid_signature_at(tx: &Transaction, mut k: usize) -> Option<TxError> 
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::test_key;
+    use tfchain_contracts::{GridKey, GridValue, MemoryGrid};
+    use tfchain_types::grid::{Node, NodeState, Price, Resources, MAX_NODE_RESERVATIONS};
+    use tfchain_types::{Currency, KeySignature, Signature, TX_VERSION};
+
+    fn node(id: NodeId, reservations: u32) -> (GridKey, GridValue) {
+        let zero = Currency::ZERO;
+        let node = Node {
+            id,
+            farm: 1,
+            node_key: test_key(9, id.into()).public_key(),
+            capacity: Resources::ZERO,
+            price: Price {
+                cru: zero,
+                mru: zero,
+                sru: zero,
+                hru: zero,
+                ipv4: zero,
+            },
+            used: Resources::ZERO,
+            reservations,
+            state: NodeState::Up,
+            earnings: zero,
+        };
+        (GridKey::Node(id), GridValue::Node(node))
+    }
+
+    fn claims(nodes: impl IntoIterator<Item = NodeId>, remove: bool) -> Transaction {
+        let auth = Fulfillment::Signature(KeySignature {
+            public_key: test_key(9, 0).public_key(),
+            signature: Signature::ZERO,
+        });
+        Transaction {
+            version: TX_VERSION,
+            coin_inputs: vec![],
+            coin_outputs: vec![],
+            blockstake_inputs: vec![],
+            blockstake_outputs: vec![],
+            fee: Currency::ZERO,
+            arbitrary_data: vec![],
+            grid_ops: nodes
+                .into_iter()
+                .map(|node| {
+                    if remove {
+                        GridOp::RemoveNode {
+                            node,
+                            farm_auth: auth.clone(),
+                        }
+                    } else {
+                        GridOp::Claim {
+                            node,
+                            farm_auth: auth.clone(),
+                        }
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// A block settles at most MAX_BLOCK_SETTLEMENTS live reservations through Claim and
+    /// RemoveNode: 64 full nodes fit, the 65th is refused with the numbers (claimed or
+    /// removed, in a later transaction or inside the one that passes the budget), a small
+    /// node fits while the budget has room, and a node cannot be claimed twice.
+    #[test]
+    fn a_block_settles_at_most_its_budget_of_reservations() {
+        let full = MAX_NODE_RESERVATIONS;
+        let mut grid = MemoryGrid::default();
+        for id in 1..=70 {
+            let (k, v) = node(id, full);
+            grid.0.insert(k, v);
+        }
+        let (k, v) = node(71, 7);
+        grid.0.insert(k, v);
+        assert_eq!(MAX_BLOCK_SETTLEMENTS, 64 * u64::from(full));
+
+        // A small node and 62 full ones by Claim (16 per transaction), one by RemoveNode.
+        let mut block = BlockClaims::default();
+        let mut ids: Vec<NodeId> = vec![71];
+        ids.extend(1..=62);
+        for chunk in ids.chunks(16) {
+            let tx = claims(chunk.iter().copied(), false);
+            block.check(&grid, &tx).expect("within the budget");
+            block.record(&grid, &tx);
+        }
+        let remove = claims([63], true);
+        block
+            .check(&grid, &remove)
+            .expect("the 63rd full node fits");
+        block.record(&grid, &remove);
+        // 7 + 63 × 1,024 settled: one more full node does not fit, claimed or removed.
+        let settled_now = 7 + 63 * u64::from(full);
+        for tx in [claims([64], false), claims([65], true)] {
+            let err = block.check(&grid, &tx).expect_err("over the budget");
+            assert!(
+                matches!(
+                    err,
+                    TxError::Grid {
+                        source: GridError::BlockSettlementsFull { settled, more, max, .. },
+                        ..
+                    } if settled == settled_now && more == u64::from(full) && max == MAX_BLOCK_SETTLEMENTS
+                ),
+                "{err:?}"
+            );
+        }
+
+        // Inside one transaction: the op that passes the budget is the one named.
+        let mut budget = BlockClaims::default();
+        let all: Vec<NodeId> = (1..=65).collect();
+        let mut refused = Vec::new();
+        for chunk in all.chunks(16) {
+            let tx = claims(chunk.iter().copied(), false);
+            match budget.check(&grid, &tx) {
+                Ok(()) => budget.record(&grid, &tx),
+                Err(TxError::Grid { index, .. }) => refused.push(chunk[index]),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert_eq!(
+            refused,
+            vec![65],
+            "only the 65th full node is over the budget"
+        );
+        // Claimed twice in a block: refused as such.
+        assert!(matches!(
+            budget.check(&grid, &claims([1], false)),
+            Err(TxError::Grid {
+                source: GridError::AlreadyClaimed { node: 1 },
+                ..
+            })
+        ));
+    }
 }

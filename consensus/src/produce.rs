@@ -110,7 +110,7 @@ pub fn drop_grid_conflicts(
             .any(|i| dropped.contains(&i.parent));
         let fits = !orphaned
             && (tx.grid_ops.is_empty()
-                || claims.check(&tx).is_ok()
+                || claims.check(&ledger, &tx).is_ok()
                     && match apply_grid_ops(
                         &ledger,
                         &tx,
@@ -120,8 +120,8 @@ pub fn drop_grid_conflicts(
                         &mut Vec::new(),
                     ) {
                         Ok(effect) => {
+                            claims.record(&ledger, &tx);
                             ledger.state.extend(effect.writes);
-                            claims.record(&tx);
                             true
                         }
                         Err(_) => false,

@@ -66,6 +66,16 @@ pub enum GridError {
     )]
     AlreadyClaimed { node: NodeId },
     #[error(
+        "this block already settles {settled} reservations through Claim and RemoveNode; node \
+         {node}'s {more} would pass the limit of {max} a block (PROTOCOL.md §8)"
+    )]
+    BlockSettlementsFull {
+        node: NodeId,
+        settled: u64,
+        more: u64,
+        max: u64,
+    },
+    #[error(
         "node {node} already holds {max} live reservations, the most one node may (PROTOCOL.md §8)"
     )]
     NodeFull { node: NodeId, max: u32 },
@@ -104,6 +114,7 @@ impl GridError {
             GridError::RateBelowShare { .. } => "rate_below_share",
             GridError::TopUpTooSmall { .. } => "top_up_too_small",
             GridError::AlreadyClaimed { .. } => "already_claimed",
+            GridError::BlockSettlementsFull { .. } => "block_settlements_full",
             GridError::NodeFull { .. } => "node_full",
             GridError::ZeroAmount => "zero_amount",
             GridError::ReservationEnded(_) => "reservation_ended",
@@ -157,6 +168,12 @@ mod tests {
             GridError::RateBelowShare { rate: c, min: c },
             GridError::TopUpTooSmall { escrow: c, min: c },
             GridError::AlreadyClaimed { node: 1 },
+            GridError::BlockSettlementsFull {
+                node: 1,
+                settled: 1,
+                more: 1,
+                max: 1,
+            },
             GridError::NodeFull { node: 1, max: 1 },
             GridError::ZeroAmount,
             GridError::ReservationEnded(1),

@@ -25,6 +25,9 @@ pub const MAX_GRID_OPS: usize = 16;
 /// of a node's reservations (`Claim`, `RemoveNode`), so no op costs more than a bounded
 /// number of settlements however much capacity a node declares.
 pub const MAX_NODE_RESERVATIONS: u32 = 1_024;
+/// Most live reservations one block may settle through `Claim` and `RemoveNode` together
+/// (PROTOCOL.md §8): 64 full nodes. Bounds what a block of claims costs to validate.
+pub const MAX_BLOCK_SETTLEMENTS: u64 = 64 * MAX_NODE_RESERVATIONS as u64;
 
 /// An amount of capacity (§7.1): cores, GiB of memory, SSD and HDD, IPv4 addresses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

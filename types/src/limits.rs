@@ -27,3 +27,5 @@ pub const MAX_GRID_OPS: usize = crate::grid::MAX_GRID_OPS;
 pub const MAX_DEPLOYMENT_DATA: usize = crate::grid::MAX_DEPLOYMENT_DATA;
 /// Most live reservations on one node.
 pub const MAX_NODE_RESERVATIONS: u32 = crate::grid::MAX_NODE_RESERVATIONS;
+/// Most live reservations one block settles through `Claim` and `RemoveNode`.
+pub const MAX_BLOCK_SETTLEMENTS: u64 = crate::grid::MAX_BLOCK_SETTLEMENTS;
