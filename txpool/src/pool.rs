@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 mod consistency;
-use tfchain_types::{BlockId, Currency, Height, OutputId, OutputKind, Transaction, TxId};
+use tfchain_types::{Address, BlockId, Currency, Height, OutputId, OutputKind, Transaction, TxId};
 
 /// Ordered index key: a rate, then admission order, then the slot.
 pub(crate) type RateKey = (FeeRate, Reverse<u64>, Idx);
@@ -25,6 +25,9 @@ pub struct Pool {
     by_txid: HashMap<TxId, Idx>,
     spent: HashMap<OutputId, Idx>,
     created: HashMap<OutputId, Created>,
+    /// Coin outputs created by pooled transactions, by the address they pay: what
+    /// [`Pool::incoming`] reads, so a balance query does not walk the whole pool.
+    pub(crate) paid_to: HashMap<Address, HashMap<OutputId, u128>>,
     /// Ascending: the first is evicted first.
     pub(crate) by_evict: BTreeSet<RateKey>,
     /// Ascending: the last is mined first.
@@ -70,6 +73,7 @@ impl Pool {
             by_txid: HashMap::new(),
             spent: HashMap::new(),
             created: HashMap::new(),
+            paid_to: HashMap::new(),
             by_evict: BTreeSet::new(),
             by_score: BTreeSet::new(),
             by_age: BTreeSet::new(),
@@ -129,6 +133,15 @@ impl Pool {
             .get(output)
             .and_then(|i| self.get(*i))
             .map(|e| e.txid)
+    }
+
+    /// The values of the coin outputs pooled transactions create for `address` (each
+    /// output once); reads an index, not the pool.
+    pub fn incoming(&self, address: &Address) -> Vec<u128> {
+        self.paid_to
+            .get(address)
+            .map(|m| m.values().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Every pooled transaction in admission order (parents before children).
@@ -284,6 +297,12 @@ impl Pool {
             };
             let index = u32::try_from(index).expect("outputs per transaction are bounded (§8)");
             self.created.insert(*out, Created { idx, kind, index });
+            if let Some(o) = entry.tx.coin_outputs.get(n) {
+                self.paid_to
+                    .entry(o.condition.address())
+                    .or_default()
+                    .insert(*out, o.value.0);
+            }
         }
         for s in &entry.spends {
             self.spent.insert(*s, idx);
@@ -375,6 +394,15 @@ impl Pool {
         }
         for c in &e.creates {
             self.created.remove(c);
+        }
+        for (o, id) in e.tx.coin_outputs.iter().zip(&e.creates) {
+            let address = o.condition.address();
+            if let Some(m) = self.paid_to.get_mut(&address) {
+                m.remove(id);
+                if m.is_empty() {
+                    self.paid_to.remove(&address);
+                }
+            }
         }
         for p in &e.parents {
             self.entry_mut(*p).children.retain(|c| *c != idx);
