@@ -308,3 +308,58 @@ impl LogArgs {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(args: &[&str]) -> Result<Resolved, ConfigError> {
+        let mut argv = vec!["tfchaind"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)
+            .expect("the flags parse")
+            .run
+            .resolve()
+    }
+
+    #[test]
+    fn rpc_flags_reach_the_config() {
+        let r = resolve(&[
+            "--dev",
+            "--rpc-allowed-hosts",
+            "a.example,b.example:8080",
+            "--rpc-cors",
+            "https://w.example",
+            "--rpc-idle-timeout",
+            "7",
+            "--rpc-admin-token",
+            "0123456789abcdef",
+        ])
+        .expect("valid RPC flags");
+        assert_eq!(r.rpc.allowed_hosts, ["a.example", "b.example:8080"]);
+        assert_eq!(r.rpc.cors, ["https://w.example"]);
+        assert_eq!(r.rpc.idle_timeout_secs, 7);
+        assert_eq!(
+            r.rpc.admin_token,
+            Some(crate::config::AdminToken("0123456789abcdef".into()))
+        );
+        let r = resolve(&["--dev"]).expect("defaults");
+        assert_eq!(r.rpc, RpcConfig::default());
+    }
+
+    #[test]
+    fn unsafe_rpc_flags_are_refused() {
+        let e = resolve(&["--rpc-addr", "0.0.0.0:23110", "--rpc-admin"]);
+        assert!(matches!(e, Err(ConfigError::Rpc(m)) if m.contains("--rpc-admin-token")));
+        let e = resolve(&["--rpc-admin", "--rpc-admin-token", "short"]);
+        assert!(matches!(e, Err(ConfigError::Rpc(m)) if m.contains("at least 16")));
+        let ok = resolve(&[
+            "--rpc-addr",
+            "0.0.0.0:23110",
+            "--rpc-admin",
+            "--rpc-admin-token",
+            "0123456789abcdef",
+        ]);
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+}
