@@ -6,7 +6,7 @@ use crate::config::PoolConfig;
 use crate::entry::{Created, Entry, Idx};
 use crate::feerate::{FeeRate, Package};
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 mod consistency;
@@ -33,6 +33,8 @@ pub struct Pool {
     /// Ascending: the last is mined first.
     pub(crate) by_score: BTreeSet<RateKey>,
     pub(crate) by_age: BTreeSet<(Height, u64, Idx)>,
+    /// Admission order: what [`Pool::first_txids`] pages through without a sort.
+    pub(crate) by_seq: BTreeMap<u64, Idx>,
     bytes: u64,
     next_seq: u64,
     /// The chain tip the pool is valid against; `None` until first used.
@@ -77,6 +79,7 @@ impl Pool {
             by_evict: BTreeSet::new(),
             by_score: BTreeSet::new(),
             by_age: BTreeSet::new(),
+            by_seq: BTreeMap::new(),
             bytes: 0,
             next_seq: 0,
             tip: None,
@@ -146,9 +149,18 @@ impl Pool {
 
     /// Every pooled transaction in admission order (parents before children).
     pub fn txids(&self) -> Vec<TxId> {
-        let mut all: Vec<(u64, TxId)> = self.entries().map(|e| (e.seq, e.txid)).collect();
-        all.sort_unstable();
-        all.into_iter().map(|(_, t)| t).collect()
+        self.first_txids(usize::MAX)
+    }
+
+    /// The first `limit` pooled transactions in admission order: reads `limit` entries of
+    /// an index, not the whole pool.
+    pub fn first_txids(&self, limit: usize) -> Vec<TxId> {
+        self.by_seq
+            .values()
+            .take(limit)
+            .filter_map(|i| self.get(*i))
+            .map(|e| e.txid)
+            .collect()
     }
 
     /// The lowest eviction key in the pool: what a transaction must beat once it is full.
@@ -311,6 +323,7 @@ impl Pool {
             self.entry_mut(*p).children.push(idx);
         }
         self.by_age.insert((entry.added_height, entry.seq, idx));
+        self.by_seq.insert(entry.seq, idx);
         self.by_evict
             .insert((entry.evict_key, Reverse(entry.seq), idx));
         self.by_score
@@ -411,6 +424,7 @@ impl Pool {
             self.entry_mut(*c).parents.retain(|p| *p != idx);
         }
         self.by_age.remove(&(e.added_height, e.seq, idx));
+        self.by_seq.remove(&e.seq);
         self.by_evict.remove(&(e.evict_key, Reverse(e.seq), idx));
         self.by_score.remove(&(e.score_key, Reverse(e.seq), idx));
         self.bytes = self.bytes.saturating_sub(e.size);

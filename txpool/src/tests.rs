@@ -90,3 +90,23 @@ fn consistency_check_notices_a_lost_address_index() {
         Err(InternalError::Inconsistent { .. })
     ));
 }
+
+#[test]
+fn first_txids_pages_the_admission_order() {
+    let (pool, _) = pool_with_one();
+    let all = pool.txids();
+    assert_eq!(all.len(), 1);
+    assert_eq!(pool.first_txids(1), all);
+    assert!(pool.first_txids(0).is_empty());
+    assert_eq!(pool.first_txids(10), all);
+}
+
+#[test]
+fn consistency_check_notices_a_lost_admission_order_index() {
+    let (mut pool, _) = pool_with_one();
+    pool.by_seq.clear();
+    assert!(matches!(
+        pool.check_consistency(),
+        Err(InternalError::Inconsistent { .. })
+    ));
+}

@@ -32,6 +32,9 @@ impl Pool {
                 }
             }
             creates += e.creates.len();
+            if self.by_seq.get(&e.seq) != Some(&idx) {
+                return bad(e.txid, "the admission-order index does not name its slot");
+            }
             for (o, id) in e.tx.coin_outputs.iter().zip(&e.creates) {
                 paid += 1;
                 let indexed = self
@@ -94,6 +97,7 @@ impl Pool {
         let sizes_ok = self.by_evict.len() == n
             && self.by_score.len() == n
             && self.by_age.len() == n
+            && self.by_seq.len() == n
             && self.spent.len() == spends
             && self.created.len() == creates
             && self.paid_to.values().map(|m| m.len()).sum::<usize>() == paid
