@@ -324,6 +324,32 @@ async fn admin_methods_need_the_token_when_one_is_set() {
     assert_eq!(e.code(), INVALID_PARAMS, "{e:?}");
     // Read methods need no token.
     assert!(ChainApiClient::get_info(&client(None)).await.is_ok());
+    // Over a WebSocket the token travels in the upgrade request.
+    let ws_url = format!("ws://{}", node.rpc_addr);
+    let ws = WsClientBuilder::default()
+        .build(&ws_url)
+        .await
+        .expect("ws client");
+    let e = call_error(
+        AdminApiClient::add_peer(&ws, "nonsense".into()).await,
+        "admin_addPeer over a WebSocket without the token",
+    );
+    assert_eq!(e.code(), ADMIN_UNAUTHORIZED, "{e:?}");
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&bearer).expect("header value"),
+    );
+    let ws = WsClientBuilder::default()
+        .set_headers(headers)
+        .build(&ws_url)
+        .await
+        .expect("ws client with the token");
+    let e = call_error(
+        AdminApiClient::add_peer(&ws, "nonsense".into()).await,
+        "admin_addPeer over a WebSocket with the token",
+    );
+    assert_eq!(e.code(), INVALID_PARAMS, "{e:?}");
     node.stop().await;
 }
 
