@@ -463,6 +463,63 @@ async fn idle_connections_are_closed_so_others_get_in() {
     node.stop().await;
 }
 
+/// A client text frame (masked, as RFC 6455 requires, with an all-zero key) of `payload`.
+fn ws_text_frame(payload: &str) -> Vec<u8> {
+    let len = payload.len();
+    assert!(len < 126, "short frames only");
+    let mut f = vec![0x81, 0x80 | len as u8, 0, 0, 0, 0];
+    f.extend_from_slice(payload.as_bytes());
+    f
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_answers_no_ping_is_dropped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = node_with(
+        &dir,
+        RpcConfig {
+            idle_timeout_secs: 1,
+            ..RpcConfig::default()
+        },
+    )
+    .await;
+    let addr = node.rpc_addr;
+    let (head, mut s) = ws_upgrade(addr, &addr.to_string(), "").await;
+    assert_eq!(head.status, 101);
+    // A live subscription keeps the connection from being idle...
+    let subscribe = r#"{"jsonrpc":"2.0","id":1,"method":"chain_subscribeNewHeads","params":[]}"#;
+    s.write_all(&ws_text_frame(subscribe))
+        .await
+        .expect("send the subscription");
+    let mut got = Vec::new();
+    let subscribed = tokio::time::timeout(WAIT, async {
+        let mut buf = [0u8; 512];
+        while !String::from_utf8_lossy(&got).contains(r#""result""#) {
+            let n = s
+                .read(&mut buf)
+                .await
+                .expect("read the subscription answer");
+            assert!(
+                n > 0,
+                "closed before the subscription was answered: {got:?}"
+            );
+            got.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(
+        subscribed.is_ok(),
+        "no subscription id within {WAIT:?}: {got:?}"
+    );
+    // ...but a client that never answers the server's pings (it stopped reading, or is gone)
+    // is dropped anyway.
+    assert!(
+        closed_within(&mut s, WAIT).await,
+        "a subscriber that answers no ping is still connected"
+    );
+    node.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_subscription_keeps_its_connection() {
     let dir = tempfile::tempdir().expect("tempdir");

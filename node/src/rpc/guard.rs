@@ -9,9 +9,11 @@
 //! - **Admin token**: whether the request carries `Authorization: Bearer <--rpc-admin-token>`
 //!   is recorded for [`super::policy`], which refuses admin methods without it.
 //! - **Idle connections**: every connection's socket is wrapped in [`IdleIo`]; a connection
-//!   from which nothing was read for `--rpc-idle-timeout` and which holds no live
-//!   subscription is closed, so idle HTTP keep-alives and idle WebSockets cannot hold the
-//!   connection slots (`max_connections`) for ever.
+//!   that sent no request (HTTP request or JSON-RPC call; WebSocket pings and pongs do not
+//!   count) for `--rpc-idle-timeout` and holds no live subscription is closed, so idle HTTP
+//!   keep-alives and idle WebSockets cannot hold the connection slots (`max_connections`)
+//!   for ever. A WebSocket that holds a subscription must still answer the server's pings
+//!   (see [`super::ping_config`]).
 //!
 //! The per-request facts ([`Transport`], [`AdminAuth`], the connection's [`Activity`]) travel
 //! to the methods in the request's extensions.
@@ -338,7 +340,7 @@ where
 #[derive(Debug)]
 pub(crate) struct Activity {
     start: Instant,
-    /// Milliseconds after `start` of the last byte read from the client.
+    /// Milliseconds after `start` of the client's last request.
     last_read_ms: AtomicU64,
     /// Live subscriptions on the connection.
     subscriptions: AtomicUsize,
@@ -357,7 +359,8 @@ impl Activity {
         })
     }
 
-    fn touch(&self) {
+    /// The client made a request: the idle clock restarts.
+    pub(crate) fn touch(&self) {
         let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_read_ms.fetch_max(ms, Ordering::Relaxed);
     }
@@ -421,8 +424,8 @@ pub(crate) fn hold_subscription(ext: &jsonrpsee::Extensions) -> Option<Subscript
     ext.get::<Arc<Activity>>().map(|a| a.subscription())
 }
 
-/// Closes the connection of `activity` once it has been idle for `timeout`: nothing read
-/// from the client and no live subscription. Ends when the connection is gone.
+/// Closes the connection of `activity` once it has been idle for `timeout`: no request from
+/// the client and no live subscription. Ends when the connection is gone.
 pub(crate) async fn idle_watchdog(activity: Weak<Activity>, timeout: Duration) {
     loop {
         let Some(a) = activity.upgrade() else {
@@ -442,9 +445,8 @@ pub(crate) async fn idle_watchdog(activity: Weak<Activity>, timeout: Duration) {
     }
 }
 
-/// A socket whose reads mark its connection active, and which fails every read and write
-/// once the connection has expired (waking a task blocked on either), so that hyper and
-/// the WebSocket task both let go of it.
+/// A socket that fails every read and write once its connection has expired (waking a task
+/// blocked on either), so that hyper and the WebSocket task both let go of it.
 #[derive(Debug)]
 pub(crate) struct IdleIo<T> {
     inner: T,
@@ -470,12 +472,9 @@ impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
         if self.activity.is_expired() {
             return Poll::Ready(Err(idle_error()));
         }
-        let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        match &r {
-            Poll::Ready(Ok(())) if buf.filled().len() > before => self.activity.touch(),
-            Poll::Pending => self.activity.park(cx),
-            _ => {}
+        if r.is_pending() {
+            self.activity.park(cx);
         }
         r
     }

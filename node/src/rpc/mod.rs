@@ -23,8 +23,8 @@ use crate::config::RpcConfig;
 use guard::{Activity, Guard, HttpPolicy, IdleIo};
 use jsonrpsee::server::middleware::rpc::RpcServiceBuilder;
 use jsonrpsee::server::{
-    serve_with_graceful_shutdown, stop_channel, BatchRequestConfig, Server, ServerConfig,
-    ServerHandle,
+    serve_with_graceful_shutdown, stop_channel, BatchRequestConfig, PingConfig, Server,
+    ServerConfig, ServerHandle,
 };
 use jsonrpsee::{Methods, RpcModule};
 use policy::{CallPolicy, PolicyLayer};
@@ -114,8 +114,14 @@ pub async fn start(
         .max_response_body_size(config.max_response_bytes)
         .max_connections(config.max_connections)
         .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
-        .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch))
-        .build();
+        .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch));
+    let idle =
+        (config.idle_timeout_secs > 0).then(|| Duration::from_secs(config.idle_timeout_secs));
+    let server_config = match idle {
+        Some(idle) => server_config.enable_ws_ping(ping_config(idle)),
+        None => server_config.disable_ws_ping(),
+    }
+    .build();
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local_addr = listener.local_addr()?;
     let rpc = Rpc {
@@ -129,8 +135,6 @@ pub async fn start(
     let methods: Methods = module(rpc).into();
     let call_policy = Arc::new(CallPolicy::new(&methods, config.admin_token.is_some()));
     let http_policy = Arc::new(HttpPolicy::new(config));
-    let idle =
-        (config.idle_timeout_secs > 0).then(|| Duration::from_secs(config.idle_timeout_secs));
     let builder = Server::builder()
         .set_config(server_config)
         .set_rpc_middleware(RpcServiceBuilder::new().layer(PolicyLayer(call_policy)))
@@ -172,6 +176,18 @@ pub async fn start(
         }
     });
     Ok(RpcServer { local_addr, handle })
+}
+
+/// WebSocket pings for an idle timeout of `idle`: every `idle / 2` (1 to 30 s), and a
+/// connection whose client has not answered for `max(idle, 2 × interval) + 1 s` is closed.
+/// A subscription keeps a connection from being idle, not from being dead: a client that
+/// stopped reading (or vanished) answers no ping and is dropped this way.
+pub(crate) fn ping_config(idle: Duration) -> PingConfig {
+    let interval = (idle / 2).clamp(Duration::from_secs(1), Duration::from_secs(30));
+    PingConfig::new()
+        .ping_interval(interval)
+        .inactive_limit(idle.max(interval * 2) + Duration::from_secs(1))
+        .max_failures(1)
 }
 
 /// Maps a store error to the API's INTERNAL error, logging the detail.

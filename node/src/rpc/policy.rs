@@ -7,9 +7,11 @@
 //! - with an admin token configured, an `admin_*` method without it is answered with
 //!   [`ADMIN_UNAUTHORIZED`](tfchain_api::error::ADMIN_UNAUTHORIZED).
 //!
+//! Every call also restarts its connection's idle clock ([`Activity::touch`]).
+//!
 //! The facts it decides on are put into the request's extensions by [`super::guard`].
 
-use super::guard::{AdminAuth, Transport};
+use super::guard::{Activity, AdminAuth, Transport};
 use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification, RpcServiceT};
 use jsonrpsee::core::server::MethodCallback;
 use jsonrpsee::server::MethodResponse;
@@ -44,8 +46,11 @@ impl CallPolicy {
         }
     }
 
-    /// The error a call gets instead of running, if any.
+    /// The error a call gets instead of running, if any. Marks the connection active.
     fn refuse(&self, method: &str, ext: &Extensions) -> Option<ErrorObjectOwned> {
+        if let Some(a) = ext.get::<Arc<Activity>>() {
+            a.touch();
+        }
         if self.subscription_methods.contains(method)
             && ext.get::<Transport>() != Some(&Transport::WebSocket)
         {
@@ -129,6 +134,9 @@ where
         &self,
         n: Notification<'a>,
     ) -> impl Future<Output = MethodResponse> + Send + 'a {
+        if let Some(a) = n.extensions().get::<Arc<Activity>>() {
+            a.touch();
+        }
         let inner = self.inner.clone();
         async move { inner.notification(n).await }
     }
