@@ -13,6 +13,9 @@
 //! | 1005 | `ADMIN_DISABLED` | an `admin_*` method was called on a node started without `--rpc-admin` | none |
 //! | 1006 | `UNAVAILABLE` | the node cannot answer yet (still syncing, shutting down, index still being built); retry later | `{reason}` |
 //! | 1007 | `INDEX_DISABLED` | the node keeps no explorer indexes (started with `--explorer-index false`): confirmed transactions by ID and the `address_*` methods need a node that keeps them | none |
+//! | 1008 | `WEBSOCKET_REQUIRED` | a subscription method (`*_subscribe*`, `*_unsubscribe*`) was called over plain HTTP: subscriptions need a WebSocket connection to the same address (`ws://…`) | `{method}` |
+//! | 1009 | `TOO_MANY_OUTPUTS` | the address has more unspent outputs than the node reads for one call (`max_address_outputs`, default 10000) | `{limit}` |
+//! | 1010 | `ADMIN_UNAUTHORIZED` | an `admin_*` method was called without the node's admin token (`Authorization: Bearer <token>`, set with `--rpc-admin-token`) | none |
 //! | -32602 | `INVALID_PARAMS` | a parameter is malformed (standard JSON-RPC code); the message names the parameter | `{reason}` when built here |
 //! | -32603 | `INTERNAL` | the node failed (e.g. a storage error); the node's log has details | none |
 //!
@@ -54,6 +57,12 @@ pub const ADMIN_DISABLED: i32 = 1005;
 pub const UNAVAILABLE: i32 = 1006;
 /// The node keeps no explorer indexes: ask one that does.
 pub const INDEX_DISABLED: i32 = 1007;
+/// A subscription method was called over HTTP: it needs a WebSocket.
+pub const WEBSOCKET_REQUIRED: i32 = 1008;
+/// The address has more unspent outputs than one call reads.
+pub const TOO_MANY_OUTPUTS: i32 = 1009;
+/// An admin method was called without the admin token.
+pub const ADMIN_UNAUTHORIZED: i32 = 1010;
 /// A malformed parameter (the standard JSON-RPC code).
 pub const INVALID_PARAMS: i32 = -32602;
 /// The node failed (the standard JSON-RPC code).
@@ -95,6 +104,21 @@ pub const ERROR_CODES: &[(i32, &str, &str)] = &[
         INDEX_DISABLED,
         "INDEX_DISABLED",
         "the node keeps no explorer indexes (started with `--explorer-index false`): confirmed transactions by ID and the `address_*` methods need a node that keeps them",
+    ),
+    (
+        WEBSOCKET_REQUIRED,
+        "WEBSOCKET_REQUIRED",
+        "a subscription method (`*_subscribe*`, `*_unsubscribe*`) was called over plain HTTP: subscriptions need a WebSocket connection to the same address (`ws://…`)",
+    ),
+    (
+        TOO_MANY_OUTPUTS,
+        "TOO_MANY_OUTPUTS",
+        "the address has more unspent outputs than the node reads for one call (`max_address_outputs`, default 10000)",
+    ),
+    (
+        ADMIN_UNAUTHORIZED,
+        "ADMIN_UNAUTHORIZED",
+        "an `admin_*` method was called without the node's admin token (`Authorization: Bearer <token>`, set with `--rpc-admin-token`)",
     ),
     (
         INVALID_PARAMS,
@@ -313,6 +337,47 @@ pub fn index_disabled() -> ErrorObjectOwned {
     )
 }
 
+/// The `data` of a [`WEBSOCKET_REQUIRED`] error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct MethodData {
+    pub method: String,
+}
+
+/// The `data` of a [`TOO_MANY_OUTPUTS`] error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LimitData {
+    pub limit: u64,
+}
+
+/// [`WEBSOCKET_REQUIRED`]: `method` is a subscription method and the call came over HTTP.
+pub fn websocket_required(method: &str) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(
+        WEBSOCKET_REQUIRED,
+        format!("{method} is a subscription method: it needs a WebSocket connection (ws://, same address and port), not plain HTTP"),
+        Some(MethodData {
+            method: method.to_string(),
+        }),
+    )
+}
+
+/// [`TOO_MANY_OUTPUTS`]: the address holds more than `limit` unspent outputs.
+pub fn too_many_outputs(limit: u64) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(
+        TOO_MANY_OUTPUTS,
+        format!("the address has more than {limit} unspent outputs, more than this node reads for one call: consolidate them, or ask a node with a higher max_address_outputs"),
+        Some(LimitData { limit }),
+    )
+}
+
+/// [`ADMIN_UNAUTHORIZED`]: an admin method without the right `Authorization: Bearer` token.
+pub fn admin_unauthorized() -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(
+        ADMIN_UNAUTHORIZED,
+        "admin methods on this node need its admin token: send `Authorization: Bearer <token>` (the value of --rpc-admin-token)",
+        None::<()>,
+    )
+}
+
 /// [`INVALID_PARAMS`] for a parameter that deserialized but makes no sense, e.g.
 /// `invalid_params("limit", "must be between 1 and 1000")`.
 pub fn invalid_params(param: &str, problem: impl Display) -> ErrorObjectOwned {
@@ -491,6 +556,15 @@ mod tests {
         assert_eq!(named("TX_REJECTED_BY_POOL"), 1004);
         assert_eq!(named("ADMIN_DISABLED"), 1005);
         assert_eq!(named("UNAVAILABLE"), 1006);
+        assert_eq!(named("WEBSOCKET_REQUIRED"), 1008);
+        assert_eq!(named("TOO_MANY_OUTPUTS"), 1009);
+        assert_eq!(named("ADMIN_UNAUTHORIZED"), 1010);
+        assert_eq!(
+            websocket_required("chain_subscribeNewHeads").code(),
+            WEBSOCKET_REQUIRED
+        );
+        assert_eq!(too_many_outputs(5).code(), TOO_MANY_OUTPUTS);
+        assert_eq!(admin_unauthorized().code(), ADMIN_UNAUTHORIZED);
         assert_eq!(named("INVALID_PARAMS"), -32602);
         assert_eq!(
             named("INVALID_PARAMS"),

@@ -70,7 +70,7 @@ pub const METHODS: &[(&str, &str)] = &[
     ),
     (
         "chain_getEquivocations",
-        "evidence of blockstake outputs that signed two blocks at one height (PROTOCOL.md §5.8)",
+        "evidence of blockstake outputs that signed two blocks at one height (PROTOCOL.md §5.8), paged",
     ),
     (
         "chain_subscribeNewHeads",

@@ -4,7 +4,7 @@
 use crate::error;
 use jsonrpsee::types::ErrorObjectOwned;
 use std::fmt;
-use tfchain_types::{limits::MAX_TX_SIZE, Height, Transaction};
+use tfchain_types::{limits::MAX_TX_SIZE, Height, OutputId, Transaction};
 
 /// Entries per page when a method's `limit` is omitted.
 pub const DEFAULT_PAGE_LIMIT: u32 = 100;
@@ -76,10 +76,58 @@ impl HistoryCursor {
     }
 }
 
+/// Where the next page of `chain_getEquivocations` starts: after the equivocation at
+/// `height` for `stake_output`. String form `"<height>.<stake output hex>"`, opaque to
+/// clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EquivocationCursor {
+    pub height: Height,
+    pub stake_output: OutputId,
+}
+
+impl fmt::Display for EquivocationCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.height, self.stake_output)
+    }
+}
+
+impl EquivocationCursor {
+    /// Parses a `cursor` parameter; a malformed one is `INVALID_PARAMS`.
+    pub fn parse(s: &str) -> Result<EquivocationCursor, ErrorObjectOwned> {
+        let bad = || {
+            error::invalid_params(
+                "cursor",
+                format!("{s:?} is not a cursor: pass the `next_cursor` of the previous page unchanged, or omit it for the first page"),
+            )
+        };
+        let (h, o) = s.split_once('.').ok_or_else(bad)?;
+        if h.is_empty() || !h.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        Ok(EquivocationCursor {
+            height: h.parse().map_err(|_| bad())?,
+            stake_output: o.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use tfchain_types::{Address, Condition, Currency, Output, PublicKey, TX_VERSION};
+
+    #[test]
+    fn equivocation_cursors_round_trip() {
+        let c = EquivocationCursor {
+            height: 42,
+            stake_output: OutputId(tfchain_types::Hash([7; 32])),
+        };
+        assert_eq!(EquivocationCursor::parse(&c.to_string()).ok(), Some(c));
+        for bad in ["", "42", "x.00", "42.zz", ".00"] {
+            let e = EquivocationCursor::parse(bad).err().map(|e| e.code());
+            assert_eq!(e, Some(error::INVALID_PARAMS), "{bad:?}");
+        }
+    }
 
     #[test]
     fn page_limits() {

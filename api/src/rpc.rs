@@ -10,7 +10,7 @@ use crate::grid::{
     EventCursor, EventFilter, EventInfo, EventsPage, NodeInfo, Quote, ReservationInfo,
 };
 use crate::types::{
-    Balance, BlockInfo, ChainInfo, EquivocationInfo, HeaderInfo, HistoryPage, NetInfo, OutputInfo,
+    Balance, BlockInfo, ChainInfo, EquivocationsPage, HeaderInfo, HistoryPage, NetInfo, OutputInfo,
     PeerInfo, PoolInfo, PoolTx, Supply, TxInfo,
 };
 use crate::BlockRef;
@@ -65,24 +65,36 @@ pub trait ChainApi {
     #[method(name = "getSupply")]
     async fn get_supply(&self) -> jsonrpsee::core::RpcResult<Supply>;
 
-    /// Every equivocation this node has seen (PROTOCOL.md §5.8): two different headers at
-    /// one height signed for the same blockstake output, with both signatures, ordered by
-    /// height. Evidence is kept even when one of the blocks left the current chain.
+    /// The equivocations this node has seen (PROTOCOL.md §5.8), a page at a time: two
+    /// different headers at one height signed for the same blockstake output, with both
+    /// signatures, ordered by height (then stake output). Evidence is kept even when one of
+    /// the blocks left the current chain.
     ///
-    /// Result: array of `EquivocationInfo` (empty when none was seen).
+    /// Params: `cursor` (optional): the `next_cursor` of the previous page, omitted for the
+    /// first (lowest) page; `limit` (optional): entries per page, default 100, capped at
+    /// 1000, 0 is an error. Result: `EquivocationsPage` (`equivocations` empty when none
+    /// was seen; `next_cursor` is `null` on the last page). Errors: `INVALID_PARAMS`
+    /// (-32602) for a malformed cursor or limit.
     #[method(name = "getEquivocations")]
-    async fn get_equivocations(&self) -> jsonrpsee::core::RpcResult<Vec<EquivocationInfo>>;
+    async fn get_equivocations(
+        &self,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> jsonrpsee::core::RpcResult<EquivocationsPage>;
 
     /// Subscribe to new tips: one `HeaderInfo` notification per block that becomes part of
     /// the current chain, in height order. After a reorganisation the new branch's headers
     /// are sent from the fork point up, so a height can repeat (follow `header.parent`).
     /// A subscriber that falls too far behind is dropped; resubscribe and fill the gap with
     /// `chain_getHeader`. Notifications use the method name `chain_subscribeNewHeads`;
-    /// cancel with `chain_unsubscribeNewHeads(subscription_id)`.
+    /// cancel with `chain_unsubscribeNewHeads(subscription_id)`. A subscriber that does not
+    /// read its notifications for 10 seconds is dropped too. Over plain HTTP: error
+    /// `WEBSOCKET_REQUIRED` (1008).
     #[subscription(
         name = "subscribeNewHeads",
         unsubscribe = "unsubscribeNewHeads",
-        item = HeaderInfo
+        item = HeaderInfo,
+        with_extensions
     )]
     async fn subscribe_new_heads(&self) -> jsonrpsee::core::SubscriptionResult;
 }
@@ -146,14 +158,18 @@ pub trait AddressApi {
     /// its blockstakes.
     ///
     /// Params: `address` (78 hex characters). Result: `Balance`. Errors: `INVALID_PARAMS`
-    /// (-32602) for a malformed address (the message says which check failed).
+    /// (-32602) for a malformed address (the message says which check failed);
+    /// `TOO_MANY_OUTPUTS` (1009) when the address has more unspent outputs than the node
+    /// reads for one call (`max_address_outputs`, default 10000).
     #[method(name = "getBalance")]
     async fn get_balance(&self, address: Address) -> jsonrpsee::core::RpcResult<Balance>;
 
     /// Every unspent coin and blockstake output of the address at the tip, oldest first,
     /// each with the pool transaction that spends it (if any).
     ///
-    /// Params: `address`. Result: array of `OutputInfo`. Errors: `INVALID_PARAMS` (-32602).
+    /// Params: `address`. Result: array of `OutputInfo`. Errors: `INVALID_PARAMS` (-32602);
+    /// `TOO_MANY_OUTPUTS` (1009) when the address has more unspent outputs than the node
+    /// reads for one call (`max_address_outputs`, default 10000).
     #[method(name = "getOutputs")]
     async fn get_outputs(&self, address: Address) -> jsonrpsee::core::RpcResult<Vec<OutputInfo>>;
 
@@ -438,11 +454,13 @@ pub trait GridApi {
     /// misses nothing. When a reorganisation removes blocks, their events are sent again
     /// with `reverted: true` (newest first) before the new branch's. A subscriber that falls
     /// too far behind is dropped: resubscribe with the last cursor. Cancel with
-    /// `grid_unsubscribeEvents(subscription_id)`.
+    /// `grid_unsubscribeEvents(subscription_id)`. Over plain HTTP: error
+    /// `WEBSOCKET_REQUIRED` (1008).
     #[subscription(
         name = "subscribeEvents",
         unsubscribe = "unsubscribeEvents",
-        item = EventInfo
+        item = EventInfo,
+        with_extensions
     )]
     async fn subscribe_events(
         &self,

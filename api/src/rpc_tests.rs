@@ -8,7 +8,7 @@ use crate::params::{page_limit, HistoryCursor};
 use crate::types::{BlockTx, HistoryEntry, PoolTx, TxStatus};
 use jsonrpsee::core::server::MethodsError;
 use jsonrpsee::core::{async_trait, to_json_raw_value, RpcResult, SubscriptionResult};
-use jsonrpsee::{PendingSubscriptionSink, RpcModule};
+use jsonrpsee::{Extensions, PendingSubscriptionSink, RpcModule};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use tfchain_consensus::{Target, Work};
@@ -70,11 +70,22 @@ impl ChainApiServer for Dummy {
         unavailable()
     }
 
-    async fn get_equivocations(&self) -> RpcResult<Vec<EquivocationInfo>> {
-        Ok(vec![])
+    async fn get_equivocations(
+        &self,
+        _cursor: Option<String>,
+        _limit: Option<u32>,
+    ) -> RpcResult<EquivocationsPage> {
+        Ok(EquivocationsPage {
+            equivocations: vec![],
+            next_cursor: None,
+        })
     }
 
-    async fn subscribe_new_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
+    async fn subscribe_new_heads(
+        &self,
+        pending: PendingSubscriptionSink,
+        _ext: &Extensions,
+    ) -> SubscriptionResult {
         let sink = pending.accept().await?;
         for h in [TIP, TIP + 1] {
             sink.send(to_json_raw_value(&sample_header(h))?).await?;
@@ -282,6 +293,7 @@ impl GridApiServer for Dummy {
     async fn subscribe_events(
         &self,
         pending: PendingSubscriptionSink,
+        _ext: &Extensions,
         _filter: Option<EventFilter>,
     ) -> SubscriptionResult {
         pending.accept().await?;

@@ -283,6 +283,14 @@ pub struct EquivocationInfo {
     pub second: HeaderInfo,
 }
 
+/// `chain_getEquivocations`: one page of equivocations, lowest height first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EquivocationsPage {
+    pub equivocations: Vec<EquivocationInfo>,
+    /// Pass this as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
 /// Progress of a running sync (PROTOCOL.md §12).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncProgress {

@@ -91,9 +91,33 @@ pub struct RunArgs {
     /// JSON-RPC listen address (HTTP and WebSocket).
     #[arg(long, env = "TFCHAIN_RPC_ADDR")]
     pub rpc_addr: Option<SocketAddr>,
-    /// Serve admin RPC methods (they change the node). Off by default.
+    /// Serve admin RPC methods (they change the node). Off by default. Refused on a
+    /// non-loopback --rpc-addr unless --rpc-admin-token (or --rpc-allowed-hosts) is set.
     #[arg(long, env = "TFCHAIN_RPC_ADMIN")]
     pub rpc_admin: bool,
+    /// Require `Authorization: Bearer <TOKEN>` for admin RPC methods (16 characters or
+    /// more). Prefer the environment variable: a flag shows in the process list.
+    #[arg(
+        long,
+        env = "TFCHAIN_RPC_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub rpc_admin_token: Option<String>,
+    /// `Host` names the RPC server answers besides localhost, 127.0.0.1 and [::1]
+    /// (comma-separated or repeated): `name`, `name:port`, `*.domain`, or `*` for any.
+    /// Protects against DNS rebinding; add the name clients use when binding elsewhere.
+    #[arg(long, env = "TFCHAIN_RPC_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub rpc_allowed_hosts: Vec<String>,
+    /// Browser origins allowed to call the RPC server (CORS; comma-separated or repeated):
+    /// `scheme://host[:port]`, or `*` for any. Loopback origins are always allowed; any
+    /// other `Origin` is refused, for HTTP and WebSocket alike.
+    #[arg(long, env = "TFCHAIN_RPC_CORS", value_delimiter = ',')]
+    pub rpc_cors: Vec<String>,
+    /// Seconds before an idle RPC connection (no request, no live subscription) is
+    /// closed; 0 turns the timeout off. Default 60.
+    #[arg(long, env = "TFCHAIN_RPC_IDLE_TIMEOUT", value_name = "SECONDS")]
+    pub rpc_idle_timeout: Option<u64>,
     /// Peer-to-peer listen address (multiaddr; repeatable). Default
     /// `/ip4/0.0.0.0/tcp/23112`, or `/ip4/127.0.0.1/tcp/0` with --dev.
     #[arg(long = "p2p-listen", env = "TFCHAIN_P2P_LISTEN", value_delimiter = ',')]
@@ -210,6 +234,19 @@ impl RunArgs {
             rpc.addr = addr;
         }
         rpc.admin |= self.rpc_admin;
+        if let Some(t) = &self.rpc_admin_token {
+            rpc.admin_token = Some(crate::config::AdminToken(t.clone()));
+        }
+        if !self.rpc_allowed_hosts.is_empty() {
+            rpc.allowed_hosts = self.rpc_allowed_hosts.clone();
+        }
+        if !self.rpc_cors.is_empty() {
+            rpc.cors = self.rpc_cors.clone();
+        }
+        if let Some(s) = self.rpc_idle_timeout {
+            rpc.idle_timeout_secs = s;
+        }
+        rpc.validate().map_err(ConfigError::Rpc)?;
         let network = self
             .chain
             .network
@@ -269,5 +306,60 @@ impl LogArgs {
                 .or(file.log_level.clone())
                 .unwrap_or_else(|| "info".into()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(args: &[&str]) -> Result<Resolved, ConfigError> {
+        let mut argv = vec!["tfchaind"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)
+            .expect("the flags parse")
+            .run
+            .resolve()
+    }
+
+    #[test]
+    fn rpc_flags_reach_the_config() {
+        let r = resolve(&[
+            "--dev",
+            "--rpc-allowed-hosts",
+            "a.example,b.example:8080",
+            "--rpc-cors",
+            "https://w.example",
+            "--rpc-idle-timeout",
+            "7",
+            "--rpc-admin-token",
+            "0123456789abcdef",
+        ])
+        .expect("valid RPC flags");
+        assert_eq!(r.rpc.allowed_hosts, ["a.example", "b.example:8080"]);
+        assert_eq!(r.rpc.cors, ["https://w.example"]);
+        assert_eq!(r.rpc.idle_timeout_secs, 7);
+        assert_eq!(
+            r.rpc.admin_token,
+            Some(crate::config::AdminToken("0123456789abcdef".into()))
+        );
+        let r = resolve(&["--dev"]).expect("defaults");
+        assert_eq!(r.rpc, RpcConfig::default());
+    }
+
+    #[test]
+    fn unsafe_rpc_flags_are_refused() {
+        let e = resolve(&["--rpc-addr", "0.0.0.0:23110", "--rpc-admin"]);
+        assert!(matches!(e, Err(ConfigError::Rpc(m)) if m.contains("--rpc-admin-token")));
+        let e = resolve(&["--rpc-admin", "--rpc-admin-token", "short"]);
+        assert!(matches!(e, Err(ConfigError::Rpc(m)) if m.contains("at least 16")));
+        let ok = resolve(&[
+            "--rpc-addr",
+            "0.0.0.0:23110",
+            "--rpc-admin",
+            "--rpc-admin-token",
+            "0123456789abcdef",
+        ]);
+        assert!(ok.is_ok(), "{ok:?}");
     }
 }

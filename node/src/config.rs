@@ -27,6 +27,80 @@ pub struct RpcConfig {
     pub max_batch: u32,
     /// Most subscriptions per WebSocket connection.
     pub max_subscriptions_per_connection: u32,
+    /// `Host` names accepted besides the loopback ones (`localhost`, `127.0.0.1`, `[::1]`,
+    /// any port), which are always accepted: `name` (any port), `name:port`, `*.domain`, or
+    /// `*` (any host: turns the DNS-rebinding check off).
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted besides loopback ones (`http(s)://localhost[:port]`, …):
+    /// `scheme://host[:port]` exactly, or `*` (any origin). Requests with another `Origin`
+    /// header (cross-site HTTP and WebSocket) are refused with 403.
+    pub cors: Vec<String>,
+    /// When set, admin methods need `Authorization: Bearer <token>` (at least
+    /// [`MIN_ADMIN_TOKEN_LEN`] characters).
+    pub admin_token: Option<AdminToken>,
+    /// Seconds a connection may stay idle (no request from the client and no live
+    /// subscription) before it is closed; 0 disables the timeout.
+    pub idle_timeout_secs: u64,
+    /// Most unspent outputs `address_getOutputs` and `address_getBalance` read for one
+    /// address; an address with more is refused with `TOO_MANY_OUTPUTS`.
+    pub max_address_outputs: u32,
+}
+
+/// The admin token; its `Debug` form hides it, so it never reaches a log.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct AdminToken(pub String);
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
+}
+
+/// Shortest admin token accepted.
+pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
+
+impl RpcConfig {
+    /// Whether the listen address is a loopback one.
+    pub fn is_loopback(&self) -> bool {
+        self.addr.ip().is_loopback()
+    }
+
+    /// Refuses settings that are unsafe or malformed: a short admin token, or admin methods
+    /// on a non-loopback address with neither an admin token nor a host allow-list.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(AdminToken(t)) = &self.admin_token {
+            if t.chars().count() < MIN_ADMIN_TOKEN_LEN {
+                return Err(format!(
+                    "the RPC admin token is {} characters long; use at least {MIN_ADMIN_TOKEN_LEN}",
+                    t.chars().count()
+                ));
+            }
+        }
+        if self.admin
+            && !self.is_loopback()
+            && self.admin_token.is_none()
+            && self.allowed_hosts.is_empty()
+        {
+            return Err(format!(
+                "--rpc-admin on the non-loopback address {} would let anyone who reaches it stop or rewire the node: set --rpc-admin-token (or --rpc-allowed-hosts), or bind to 127.0.0.1",
+                self.addr
+            ));
+        }
+        for h in &self.allowed_hosts {
+            if h.trim().is_empty() {
+                return Err("--rpc-allowed-hosts has an empty entry".into());
+            }
+        }
+        for o in &self.cors {
+            if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
+                return Err(format!(
+                    "--rpc-cors entry {o:?} is not an origin: write scheme://host[:port] or *"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for RpcConfig {
@@ -41,6 +115,11 @@ impl Default for RpcConfig {
             max_connections: 128,
             max_batch: 64,
             max_subscriptions_per_connection: 16,
+            allowed_hosts: Vec::new(),
+            cors: Vec::new(),
+            admin_token: None,
+            idle_timeout_secs: 60,
+            max_address_outputs: 10_000,
         }
     }
 }
@@ -139,6 +218,8 @@ pub enum ConfigError {
     },
     #[error("config file {path} is invalid: {message}")]
     Parse { path: PathBuf, message: String },
+    #[error("invalid RPC settings: {0}")]
+    Rpc(String),
 }
 
 impl ConfigFile {
@@ -168,6 +249,45 @@ mod tests {
         assert!(c.rpc.addr.ip().is_loopback());
         assert!(!c.rpc.admin);
         assert!(c.rpc.max_batch > 0 && c.rpc.max_connections > 0);
+        assert!(c.rpc.allowed_hosts.is_empty() && c.rpc.cors.is_empty());
+        assert!(c.rpc.admin_token.is_none());
+        assert!(c.rpc.idle_timeout_secs > 0);
+        assert_eq!(c.rpc.validate(), Ok(()));
+    }
+
+    #[test]
+    fn rpc_settings_are_validated() {
+        let mut c = RpcConfig {
+            admin: true,
+            addr: "0.0.0.0:23110".parse().expect("addr"),
+            ..RpcConfig::default()
+        };
+        let err = c.validate().expect_err("admin on 0.0.0.0 without a token");
+        assert!(err.contains("--rpc-admin-token"), "{err}");
+        c.admin_token = Some(AdminToken("short".into()));
+        assert!(c
+            .validate()
+            .expect_err("short token")
+            .contains("at least 16"));
+        c.admin_token = Some(AdminToken("0123456789abcdef".into()));
+        assert_eq!(c.validate(), Ok(()));
+        assert!(
+            !format!("{c:?}").contains("0123456789abcdef"),
+            "the token leaks into Debug"
+        );
+        c.admin_token = None;
+        c.allowed_hosts = vec!["node.example".into()];
+        assert_eq!(c.validate(), Ok(()));
+        c.cors = vec!["evil.example".into()];
+        assert!(c.validate().is_err());
+        let f = ConfigFile::parse(
+            "[rpc]\nallowed_hosts = [\"node.example\"]\ncors = [\"https://w.example\"]\nadmin_token = \"0123456789abcdef\"\nidle_timeout_secs = 5\nmax_address_outputs = 7\n",
+        )
+        .expect("rpc options");
+        assert_eq!(f.rpc.allowed_hosts, vec!["node.example".to_string()]);
+        assert_eq!(f.rpc.cors, vec!["https://w.example".to_string()]);
+        assert_eq!(f.rpc.idle_timeout_secs, 5);
+        assert_eq!(f.rpc.max_address_outputs, 7);
     }
 
     #[test]

@@ -6,11 +6,11 @@ use crate::config::PoolConfig;
 use crate::entry::{Created, Entry, Idx};
 use crate::feerate::{FeeRate, Package};
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 mod consistency;
-use tfchain_types::{BlockId, Currency, Height, OutputId, OutputKind, Transaction, TxId};
+use tfchain_types::{Address, BlockId, Currency, Height, OutputId, OutputKind, Transaction, TxId};
 
 /// Ordered index key: a rate, then admission order, then the slot.
 pub(crate) type RateKey = (FeeRate, Reverse<u64>, Idx);
@@ -25,11 +25,16 @@ pub struct Pool {
     by_txid: HashMap<TxId, Idx>,
     spent: HashMap<OutputId, Idx>,
     created: HashMap<OutputId, Created>,
+    /// Coin outputs created by pooled transactions, by the address they pay: what
+    /// [`Pool::incoming`] reads, so a balance query does not walk the whole pool.
+    pub(crate) paid_to: HashMap<Address, HashMap<OutputId, u128>>,
     /// Ascending: the first is evicted first.
     pub(crate) by_evict: BTreeSet<RateKey>,
     /// Ascending: the last is mined first.
     pub(crate) by_score: BTreeSet<RateKey>,
     pub(crate) by_age: BTreeSet<(Height, u64, Idx)>,
+    /// Admission order: what [`Pool::first_txids`] pages through without a sort.
+    pub(crate) by_seq: BTreeMap<u64, Idx>,
     bytes: u64,
     next_seq: u64,
     /// The chain tip the pool is valid against; `None` until first used.
@@ -70,9 +75,11 @@ impl Pool {
             by_txid: HashMap::new(),
             spent: HashMap::new(),
             created: HashMap::new(),
+            paid_to: HashMap::new(),
             by_evict: BTreeSet::new(),
             by_score: BTreeSet::new(),
             by_age: BTreeSet::new(),
+            by_seq: BTreeMap::new(),
             bytes: 0,
             next_seq: 0,
             tip: None,
@@ -131,11 +138,29 @@ impl Pool {
             .map(|e| e.txid)
     }
 
+    /// The values of the coin outputs pooled transactions create for `address` (each
+    /// output once); reads an index, not the pool.
+    pub fn incoming(&self, address: &Address) -> Vec<u128> {
+        self.paid_to
+            .get(address)
+            .map(|m| m.values().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Every pooled transaction in admission order (parents before children).
     pub fn txids(&self) -> Vec<TxId> {
-        let mut all: Vec<(u64, TxId)> = self.entries().map(|e| (e.seq, e.txid)).collect();
-        all.sort_unstable();
-        all.into_iter().map(|(_, t)| t).collect()
+        self.first_txids(usize::MAX)
+    }
+
+    /// The first `limit` pooled transactions in admission order: reads `limit` entries of
+    /// an index, not the whole pool.
+    pub fn first_txids(&self, limit: usize) -> Vec<TxId> {
+        self.by_seq
+            .values()
+            .take(limit)
+            .filter_map(|i| self.get(*i))
+            .map(|e| e.txid)
+            .collect()
     }
 
     /// The lowest eviction key in the pool: what a transaction must beat once it is full.
@@ -284,6 +309,12 @@ impl Pool {
             };
             let index = u32::try_from(index).expect("outputs per transaction are bounded (§8)");
             self.created.insert(*out, Created { idx, kind, index });
+            if let Some(o) = entry.tx.coin_outputs.get(n) {
+                self.paid_to
+                    .entry(o.condition.address())
+                    .or_default()
+                    .insert(*out, o.value.0);
+            }
         }
         for s in &entry.spends {
             self.spent.insert(*s, idx);
@@ -292,6 +323,7 @@ impl Pool {
             self.entry_mut(*p).children.push(idx);
         }
         self.by_age.insert((entry.added_height, entry.seq, idx));
+        self.by_seq.insert(entry.seq, idx);
         self.by_evict
             .insert((entry.evict_key, Reverse(entry.seq), idx));
         self.by_score
@@ -376,6 +408,15 @@ impl Pool {
         for c in &e.creates {
             self.created.remove(c);
         }
+        for (o, id) in e.tx.coin_outputs.iter().zip(&e.creates) {
+            let address = o.condition.address();
+            if let Some(m) = self.paid_to.get_mut(&address) {
+                m.remove(id);
+                if m.is_empty() {
+                    self.paid_to.remove(&address);
+                }
+            }
+        }
         for p in &e.parents {
             self.entry_mut(*p).children.retain(|c| *c != idx);
         }
@@ -383,6 +424,7 @@ impl Pool {
             self.entry_mut(*c).parents.retain(|p| *p != idx);
         }
         self.by_age.remove(&(e.added_height, e.seq, idx));
+        self.by_seq.remove(&e.seq);
         self.by_evict.remove(&(e.evict_key, Reverse(e.seq), idx));
         self.by_score.remove(&(e.score_key, Reverse(e.seq), idx));
         self.bytes = self.bytes.saturating_sub(e.size);

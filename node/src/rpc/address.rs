@@ -4,6 +4,7 @@
 use super::{blocking, internal, store_error, Rpc};
 use crate::store::{HistoryCursor, HistorySource, OutputRef};
 use jsonrpsee::core::{async_trait, RpcResult};
+use tfchain_api::error;
 use tfchain_api::params::{page_limit, HistoryCursor as ApiCursor};
 use tfchain_api::types::{
     Balance, HistoryEntry, HistoryPage, ImmatureOutput, OutputInfo, OutputKind,
@@ -14,11 +15,15 @@ use tfchain_types::{Address, Condition, Currency};
 
 impl Rpc {
     fn outputs_of(&self, address: &Address) -> RpcResult<Vec<OutputInfo>> {
-        let outputs = self
+        // Bounded work per call: an address with more outputs is refused, not read.
+        let (outputs, more) = self
             .chain
             .store
-            .address_outputs(address)
+            .address_outputs_page(address, None, self.max_address_outputs)
             .map_err(store_error)?;
+        if more.is_some() {
+            return Err(error::too_many_outputs(self.max_address_outputs as u64));
+        }
         let pool = self.chain.pool.lock();
         let mut out: Vec<OutputInfo> = outputs
             .into_iter()
@@ -97,21 +102,9 @@ impl AddressApiServer for Rpc {
                 }
             }
             immature.sort_by_key(|i| i.mature_at);
-            let unconfirmed_in = {
-                let pool = this.chain.pool.lock();
-                let mut v = Vec::new();
-                for txid in pool.txids() {
-                    if let Some(tx) = pool.transaction(&txid) {
-                        v.extend(
-                            tx.coin_outputs
-                                .iter()
-                                .filter(|o| o.condition.address() == address)
-                                .map(|o| o.value.0),
-                        );
-                    }
-                }
-                sum(v)?
-            };
+            // The pool's address index: no walk over every pooled transaction.
+            let incoming = this.chain.pool.lock().incoming(&address);
+            let unconfirmed_in = sum(incoming)?;
             Ok(Balance {
                 height: tip.height,
                 confirmed: sum(confirmed)?,

@@ -1,11 +1,14 @@
 //! `chain_*` methods.
 
+use super::grid_events::SEND_TIMEOUT;
+use super::guard::hold_subscription;
 use super::{blocking, internal, Rpc};
 use crate::chain::ChainEvent;
 use jsonrpsee::core::{async_trait, RpcResult, SubscriptionResult};
-use jsonrpsee::PendingSubscriptionSink;
+use jsonrpsee::{Extensions, PendingSubscriptionSink};
 use tfchain_api::error;
-use tfchain_api::types::{BlockInfo, BlockTx, ChainInfo, EquivocationInfo, HeaderInfo, Supply};
+use tfchain_api::params::{page_limit, EquivocationCursor};
+use tfchain_api::types::{BlockInfo, BlockTx, ChainInfo, EquivocationsPage, HeaderInfo, Supply};
 use tfchain_api::BlockRef;
 use tfchain_api::ChainApiServer;
 use tfchain_types::{Block, BlockId, Currency, Height};
@@ -127,12 +130,26 @@ impl ChainApiServer for Rpc {
         })
     }
 
-    async fn get_equivocations(&self) -> RpcResult<Vec<EquivocationInfo>> {
+    async fn get_equivocations(
+        &self,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> RpcResult<EquivocationsPage> {
+        let limit = page_limit(limit)?;
+        let after = cursor
+            .as_deref()
+            .map(EquivocationCursor::parse)
+            .transpose()?;
         let this = self.clone();
-        blocking(move || this.equivocations()).await
+        blocking(move || this.equivocations(after, limit)).await
     }
 
-    async fn subscribe_new_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
+    async fn subscribe_new_heads(
+        &self,
+        pending: PendingSubscriptionSink,
+        ext: &Extensions,
+    ) -> SubscriptionResult {
+        let _live = hold_subscription(ext);
         let mut events = self.chain.subscribe();
         let sink = pending.accept().await?;
         loop {
@@ -140,7 +157,8 @@ impl ChainApiServer for Rpc {
                 ev = events.recv() => match ev {
                     Ok(ChainEvent::Connected(block)) => {
                         let msg = serde_json::value::to_raw_value(&header_info(&block))?;
-                        if sink.send(msg).await.is_err() {
+                        // A client that does not read is dropped rather than waited for.
+                        if sink.send_timeout(msg, SEND_TIMEOUT).await.is_err() {
                             break;
                         }
                     }

@@ -267,8 +267,10 @@ impl GridApiServer for Rpc {
     async fn subscribe_events(
         &self,
         pending: PendingSubscriptionSink,
+        ext: &jsonrpsee::Extensions,
         filter: Option<EventFilter>,
     ) -> SubscriptionResult {
+        let _live = super::guard::hold_subscription(ext);
         self.follow_events(pending, filter.unwrap_or_default())
             .await
     }

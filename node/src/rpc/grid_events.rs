@@ -26,7 +26,7 @@ use tfchain_contracts::GridReads;
 use tfchain_types::{FarmId, GridEventKind, NodeId};
 use tokio::sync::broadcast::error::RecvError;
 
-/// Events read from the store per step.
+/// Events read from the store per step (before the subscriber's filter).
 const PAGE: usize = 256;
 /// How long a notification may wait for room in the subscriber's connection buffer.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -62,15 +62,25 @@ impl Rpc {
         let sink = pending.accept().await?;
         let mut farms = BTreeMap::new();
         loop {
-            // Catch up with the store, a page at a time.
+            // Catch up with the store, a page at a time. Each step reads at most PAGE
+            // events of the log whatever the filter keeps (a filter that matches little
+            // must not turn one step into a scan of the whole log), and the client leaving
+            // is noticed between steps, not only when a send fails.
             loop {
+                if sink.is_closed() {
+                    return Ok(());
+                }
                 let (store, filter) = (store.clone(), filter.clone());
                 let mut p = pos;
                 let mut farms = std::mem::take(&mut farms);
                 let (events, p, farms_back) = tokio::task::spawn_blocking(move || {
-                    let keep = |k: &GridEventKind| passes(&store, &filter, &mut farms, k);
-                    let events = store.read_log(&mut p, filter.node, keep, PAGE);
-                    events.map(|events| (events, p, farms))
+                    let read = store.read_log(&mut p, filter.node, |_| true, PAGE)?;
+                    let full = read.len() >= PAGE;
+                    let events: Vec<_> = read
+                        .into_iter()
+                        .filter(|e| passes(&store, &filter, &mut farms, &e.event.kind))
+                        .collect();
+                    Ok::<_, crate::store::StoreError>(((events, full), p, farms))
                 })
                 .await
                 .map_err(|e| e.to_string())?
@@ -80,7 +90,7 @@ impl Rpc {
                 })?;
                 pos = p;
                 farms = farms_back;
-                let full = events.len() >= PAGE;
+                let (events, full) = events;
                 for e in events {
                     let msg = serde_json::value::to_raw_value(&event_info(e))?;
                     if sink.send_timeout(msg, SEND_TIMEOUT).await.is_err() {

@@ -70,10 +70,10 @@ impl PoolApiServer for Rpc {
     async fn get_transactions(&self, limit: Option<u32>) -> RpcResult<Vec<PoolTx>> {
         let limit = page_limit(limit)?;
         let pool = self.chain.pool.lock();
+        // The admission-order index: `limit` entries read, not the whole pool sorted.
         Ok(pool
-            .txids()
+            .first_txids(limit)
             .into_iter()
-            .take(limit)
             .filter_map(|t| pool.info(&t))
             .map(|i| PoolTx {
                 txid: i.txid,

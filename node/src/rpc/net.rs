@@ -7,7 +7,8 @@ use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use std::time::Duration;
 use tfchain_api::error;
-use tfchain_api::types::{EquivocationInfo, HeaderInfo, NetInfo, PeerInfo};
+use tfchain_api::params::EquivocationCursor;
+use tfchain_api::types::{EquivocationInfo, EquivocationsPage, HeaderInfo, NetInfo, PeerInfo};
 use tfchain_api::NetApiServer;
 use tfchain_consensus::equivocation::SignedHeader;
 
@@ -30,17 +31,40 @@ impl Rpc {
             .ok_or_else(|| error::unavailable("peer-to-peer networking is off on this node"))
     }
 
-    pub(crate) fn equivocations(&self) -> RpcResult<Vec<EquivocationInfo>> {
-        let found = self.chain.store.equivocations().map_err(internal)?;
-        Ok(found
-            .into_iter()
-            .map(|e| EquivocationInfo {
-                height: e.height,
-                stake_output: e.stake_output,
-                first: signed_info(e.first),
-                second: signed_info(e.second),
+    /// One page of `chain_getEquivocations`: at most `limit` after `after`.
+    pub(crate) fn equivocations(
+        &self,
+        after: Option<EquivocationCursor>,
+        limit: usize,
+    ) -> RpcResult<EquivocationsPage> {
+        let (found, more) = self
+            .chain
+            .store
+            .equivocations_page(after.map(|c| (c.height, c.stake_output)), limit)
+            .map_err(internal)?;
+        let next_cursor = if more {
+            found.last().map(|e| {
+                EquivocationCursor {
+                    height: e.height,
+                    stake_output: e.stake_output,
+                }
+                .to_string()
             })
-            .collect())
+        } else {
+            None
+        };
+        Ok(EquivocationsPage {
+            equivocations: found
+                .into_iter()
+                .map(|e| EquivocationInfo {
+                    height: e.height,
+                    stake_output: e.stake_output,
+                    first: signed_info(e.first),
+                    second: signed_info(e.second),
+                })
+                .collect(),
+            next_cursor,
+        })
     }
 
     pub(crate) async fn admin_add_peer(&self, address: String) -> RpcResult<bool> {

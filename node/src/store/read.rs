@@ -3,8 +3,8 @@
 
 use super::tables::{
     address_bytes, key, AddressHistory, AddressOutputKey, AddressOutputs, BlockIndex, Blocks,
-    Coins, Equivocations, Headers, Heights, HistoryKey, Stakes, TxIndex, Undo, KIND_COIN,
-    KIND_STAKE,
+    Coins, EquivocationKey, Equivocations, Headers, Heights, HistoryKey, Stakes, TxIndex, Undo,
+    KIND_COIN, KIND_STAKE,
 };
 use super::types::{
     AddressTx, BlockIndexEntry, Equivocation, HistoryCursor, HistoryEntry, OutputRef, Totals,
@@ -301,6 +301,44 @@ impl Store {
     #[doc(hidden)]
     pub fn raw_tree_for_tests(&self) -> &sled::Tree {
         &self.inner.tables.tree
+    }
+
+    /// At most `limit` stored equivocations (by height, then stake output) after the
+    /// exclusive cursor `after` (height and stake output of the last one of the previous
+    /// page), and whether more follow.
+    pub fn equivocations_page(
+        &self,
+        after: Option<(Height, OutputId)>,
+        limit: usize,
+    ) -> Result<(Vec<Equivocation>, bool), StoreError> {
+        let lower = match after {
+            Some((height, stake_output)) => {
+                Bound::Excluded(key::<Equivocations>(&EquivocationKey {
+                    height,
+                    stake_output,
+                }))
+            }
+            None => Bound::Unbounded,
+        };
+        let limit = limit.max(1);
+        let mut out = Vec::new();
+        for item in self
+            .inner
+            .tables
+            .range::<Equivocations>(&[], lower, Bound::Unbounded)
+        {
+            let (k, v) = item?;
+            if out.len() == limit {
+                return Ok((out, true));
+            }
+            out.push(Equivocation {
+                height: k.height,
+                stake_output: k.stake_output,
+                first: v.first,
+                second: v.second,
+            });
+        }
+        Ok((out, false))
     }
 
     /// Every stored equivocation, by height.

@@ -76,8 +76,10 @@ async fn equivocation_is_detected_and_reported() -> anyhow::Result<()> {
             &format!("node {i} to report the equivocation"),
             MINUTE,
             || async {
-                let ev = n.rpc.get_equivocations().await.ok()?;
-                ev.into_iter().find(|e| e.stake_output == stake_output)
+                let page = n.rpc.get_equivocations(None, None).await.ok()?;
+                page.equivocations
+                    .into_iter()
+                    .find(|e| e.stake_output == stake_output)
             },
         )
         .await?;

@@ -14,6 +14,7 @@ impl Pool {
         let mut bytes = 0u64;
         let mut spends = 0usize;
         let mut creates = 0usize;
+        let mut paid = 0usize;
         for (slot, e) in self.slots.iter().enumerate() {
             let Some(e) = e else { continue };
             let idx = Idx(slot as u32);
@@ -31,6 +32,19 @@ impl Pool {
                 }
             }
             creates += e.creates.len();
+            if self.by_seq.get(&e.seq) != Some(&idx) {
+                return bad(e.txid, "the admission-order index does not name its slot");
+            }
+            for (o, id) in e.tx.coin_outputs.iter().zip(&e.creates) {
+                paid += 1;
+                let indexed = self
+                    .paid_to
+                    .get(&o.condition.address())
+                    .and_then(|m| m.get(id));
+                if indexed != Some(&o.value.0) {
+                    return bad(e.txid, "a coin output is not indexed by its address");
+                }
+            }
             for c in &e.creates {
                 if self.created.get(c).map(|c| c.idx) != Some(idx) {
                     return bad(e.txid, "an output is not indexed to it");
@@ -83,8 +97,10 @@ impl Pool {
         let sizes_ok = self.by_evict.len() == n
             && self.by_score.len() == n
             && self.by_age.len() == n
+            && self.by_seq.len() == n
             && self.spent.len() == spends
             && self.created.len() == creates
+            && self.paid_to.values().map(|m| m.len()).sum::<usize>() == paid
             && self.bytes == bytes;
         if !sizes_ok {
             return bad(
