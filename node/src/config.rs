@@ -67,7 +67,7 @@ impl RpcConfig {
     }
 
     /// Refuses settings that are unsafe or malformed: a short admin token, or admin methods
-    /// on a non-loopback address with neither an admin token nor a host allow-list.
+    /// on a non-loopback address without an admin token (a Host allow-list authenticates no one).
     pub fn validate(&self) -> Result<(), String> {
         if let Some(AdminToken(t)) = &self.admin_token {
             if t.chars().count() < MIN_ADMIN_TOKEN_LEN {
@@ -77,13 +77,11 @@ impl RpcConfig {
                 ));
             }
         }
-        if self.admin
-            && !self.is_loopback()
-            && self.admin_token.is_none()
-            && self.allowed_hosts.is_empty()
-        {
+        // A Host allow-list authenticates no one (any client can send any Host header):
+        // only a token makes admin methods safe to expose beyond this machine.
+        if self.admin && !self.is_loopback() && self.admin_token.is_none() {
             return Err(format!(
-                "--rpc-admin on the non-loopback address {} would let anyone who reaches it stop or rewire the node: set --rpc-admin-token (or --rpc-allowed-hosts), or bind to 127.0.0.1",
+                "--rpc-admin on the non-loopback address {} would let anyone who reaches it stop or rewire the node: set --rpc-admin-token, or bind to 127.0.0.1",
                 self.addr
             ));
         }
@@ -275,8 +273,11 @@ mod tests {
             !format!("{c:?}").contains("0123456789abcdef"),
             "the token leaks into Debug"
         );
+        // An allow-list of Host names is no substitute for the token.
         c.admin_token = None;
         c.allowed_hosts = vec!["node.example".into()];
+        assert!(c.validate().is_err());
+        c.admin = false;
         assert_eq!(c.validate(), Ok(()));
         c.cors = vec!["evil.example".into()];
         assert!(c.validate().is_err());
