@@ -104,6 +104,27 @@ impl Peer {
                 .is_some_and(|t| now.duration_since(t) < super::gate::CLAIM_GRACE)
     }
 
+    /// Whether a sync request of this peer may be served now: fewer than
+    /// `SERVE_PER_PEER` in service and under its byte share of the current window.
+    pub fn may_serve(&mut self, now: Instant) -> bool {
+        use super::serve::{SERVE_BYTES_PER_PEER, SERVE_PER_PEER, SERVE_WINDOW};
+        if now.duration_since(self.served_since) >= SERVE_WINDOW {
+            self.served_since = now;
+            self.served_bytes = 0;
+        }
+        self.serving < SERVE_PER_PEER && self.served_bytes < SERVE_BYTES_PER_PEER
+    }
+
+    pub fn serving_started(&mut self) {
+        self.serving += 1;
+    }
+
+    /// A served request finished, having sent `bytes`.
+    pub fn served(&mut self, bytes: usize) {
+        self.serving = self.serving.saturating_sub(1);
+        self.served_bytes = self.served_bytes.saturating_add(bytes);
+    }
+
     pub fn usable_for_sync(&self, now: Instant) -> bool {
         self.sync_cooldown.is_none_or(|t| now >= t)
     }
@@ -292,6 +313,26 @@ mod tests {
         assert!(peers.is_banned(&p));
         assert!(peers.expire_bans().is_empty());
         assert!(peers.unban(&p));
+    }
+
+    /// One greedy peer cannot take every serving slot or unbounded bandwidth.
+    #[test]
+    fn serving_is_bounded_per_peer_in_requests_and_bytes() {
+        use crate::net::serve::{SERVE_BYTES_PER_PEER, SERVE_PER_PEER, SERVE_WINDOW};
+        let mut p = Peer::new(Multiaddr::empty(), true);
+        let t0 = p.served_since;
+        for _ in 0..SERVE_PER_PEER {
+            assert!(p.may_serve(t0));
+            p.serving_started();
+        }
+        assert!(!p.may_serve(t0), "a fifth request in service");
+        p.served(1_000);
+        assert!(p.may_serve(t0), "a slot came free");
+        // The byte share: spent, refused until the window turns.
+        p.served(SERVE_BYTES_PER_PEER);
+        assert!(!p.may_serve(t0 + SERVE_WINDOW / 2));
+        assert!(p.may_serve(t0 + SERVE_WINDOW));
+        assert_eq!(p.served_bytes, 0);
     }
 
     #[test]

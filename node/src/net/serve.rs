@@ -138,13 +138,7 @@ impl Actor {
         work: impl FnOnce(&Store) -> Result<Response, StoreError> + Send + 'static,
     ) {
         let now = Instant::now();
-        let fair = self.peers.get_mut(&peer).is_some_and(|p| {
-            if now.duration_since(p.served_since) >= SERVE_WINDOW {
-                p.served_since = now;
-                p.served_bytes = 0;
-            }
-            p.serving < SERVE_PER_PEER && p.served_bytes < SERVE_BYTES_PER_PEER
-        });
+        let fair = self.peers.get_mut(&peer).is_some_and(|p| p.may_serve(now));
         let permit = if fair {
             self.serve_slots().try_acquire_owned().ok()
         } else {
@@ -160,7 +154,7 @@ impl Actor {
             return;
         };
         if let Some(p) = self.peers.get_mut(&peer) {
-            p.serving += 1;
+            p.serving_started();
         }
         let store = self.chain.store.clone();
         let internal = self.internal_tx.clone();
@@ -203,8 +197,7 @@ impl Actor {
         response: Response,
     ) {
         if let Some(p) = self.peers.get_mut(&peer) {
-            p.serving = p.serving.saturating_sub(1);
-            p.served_bytes = p.served_bytes.saturating_add(bytes);
+            p.served(bytes);
         }
         let _ = self
             .swarm
