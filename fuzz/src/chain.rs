@@ -416,49 +416,70 @@ fn apply_and_check(fx: &Fixture, block: &Block, sigs: Signatures) -> Result<(), 
     Ok(())
 }
 
+/// What one `apply_block` input did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Empty, or the rest did not decode.
+    NotDecoded,
+    /// The block applied (and passed every check), in this mode.
+    Applied(u8),
+    /// The block was refused, in this mode.
+    Refused(u8),
+}
+
 /// The `apply_block` target (see the module documentation).
 pub fn apply_block(data: &[u8]) {
+    let _ = apply_block_outcome(data);
+}
+
+/// [`apply_block`], saying what happened (for `examples/replay.rs`).
+pub fn apply_block_outcome(data: &[u8]) -> Outcome {
     let fx = fixture();
     let Some((&mode, rest)) = data.split_first() else {
-        return;
+        return Outcome::NotDecoded;
     };
-    match mode % 4 {
-        0 => {
-            let Ok(block) = tfchain_types::decode_block(rest) else {
-                return;
-            };
-            let result = apply_and_check(fx, &block, Signatures::Verify);
-            if fx.valid.contains(&block) {
-                assert!(
-                    result.is_ok(),
-                    "a valid block no longer applies: {result:?}"
-                );
+    let m = mode % 4;
+    let result = if m == 0 {
+        let Ok(block) = tfchain_types::decode_block(rest) else {
+            return Outcome::NotDecoded;
+        };
+        let result = apply_and_check(fx, &block, Signatures::Verify);
+        if fx.valid.contains(&block) {
+            assert!(
+                result.is_ok(),
+                "a valid block no longer applies: {result:?}"
+            );
+        }
+        result
+    } else {
+        let Ok(list) = codec::decode::<TxList, { tfchain_types::limits::MAX_BLOCK_SIZE }>(rest)
+        else {
+            return Outcome::NotDecoded;
+        };
+        let mut txs = list.txs;
+        if m != 2 {
+            for tx in &mut txs {
+                tx.sign_with(&fx.chain.params.genesis_id, &fx.keys);
             }
         }
-        m => {
-            let Ok(list) = codec::decode::<TxList, { tfchain_types::limits::MAX_BLOCK_SIZE }>(rest)
-            else {
-                return;
-            };
-            let mut txs = list.txs;
-            if m != 2 {
-                for tx in &mut txs {
-                    tx.sign_with(&fx.chain.params.genesis_id, &fx.keys);
-                }
-            }
-            let sigs = if m == 1 {
-                Signatures::Verify
-            } else {
-                Signatures::AlreadyVerified
-            };
-            let empty = txs.is_empty();
-            let block = fx.block(txs);
-            match apply_and_check(fx, &block, sigs) {
-                Ok(()) => {}
-                Err(BlockError::Tx { .. } | BlockError::TooLarge { .. }) if !empty => {}
-                Err(e) => panic!("the producer's block fails on its header: {e:?}"),
-            }
+        let sigs = if m == 1 {
+            Signatures::Verify
+        } else {
+            Signatures::AlreadyVerified
+        };
+        let empty = txs.is_empty();
+        let block = fx.block(txs);
+        let result = apply_and_check(fx, &block, sigs);
+        match &result {
+            Ok(()) => {}
+            Err(BlockError::Tx { .. } | BlockError::TooLarge { .. }) if !empty => {}
+            Err(e) => panic!("the producer's block fails on its header: {e:?}"),
         }
+        result
+    };
+    match result {
+        Ok(()) => Outcome::Applied(m),
+        Err(_) => Outcome::Refused(m),
     }
 }
 
