@@ -59,6 +59,8 @@ pub enum AddressError {
     BadHex,
     #[error("address type 0 (nil) is not a valid address")]
     NilType,
+    #[error("address type 0 (nil) must have an all-zero hash")]
+    NilWithHash,
     #[error("unknown address type 0x{0:02x}")]
     UnknownType(u8),
     #[error("address checksum does not match: check for a typo")]
@@ -208,6 +210,11 @@ impl<'de> Deserialize<'de> for Address {
         } else {
             let (kind, hash) = <(u8, Hash)>::deserialize(d)?;
             let kind = AddressKind::from_byte(kind).map_err(D::Error::custom)?;
+            // §3: type 0 exists only as the all-zero address of the genesis header; any
+            // other hash would be a value with no JSON form (found by fuzzing).
+            if kind == AddressKind::Nil && hash != Hash::ZERO {
+                return Err(D::Error::custom(AddressError::NilWithHash));
+            }
             Ok(Address { kind, hash })
         }
     }

@@ -2,8 +2,9 @@
 //!
 //! Sizes stay small (a few inputs and outputs) but every bound of PROTOCOL.md §8 that a
 //! generated value can reach is respected: at most 32 multisig addresses or signatures,
-//! at most 255 bytes of arbitrary data. `Nil` addresses are generated only when `nil` is
-//! true: they have a codec form but no string form, so JSON tests pass `false`.
+//! at most 255 bytes of arbitrary data. `Nil` addresses (always the all-zero one, the only
+//! nil address the codec reads) are generated only when `nil` is true: they have a codec
+//! form but no string form, so JSON tests pass `false`.
 
 #![allow(dead_code)]
 
@@ -91,7 +92,15 @@ pub fn arb_address_kind(nil: bool) -> BoxedStrategy<AddressKind> {
 }
 
 pub fn arb_address(nil: bool) -> impl Strategy<Value = Address> {
-    (arb_address_kind(nil), arb_hash()).prop_map(|(kind, hash)| Address { kind, hash })
+    // A nil address has an all-zero hash (§3): the codec refuses any other.
+    (arb_address_kind(nil), arb_hash()).prop_map(|(kind, hash)| Address {
+        kind,
+        hash: if kind == AddressKind::Nil {
+            Hash::ZERO
+        } else {
+            hash
+        },
+    })
 }
 
 /// 0..=32 addresses, mostly few.
