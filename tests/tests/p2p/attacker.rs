@@ -89,29 +89,14 @@ impl Attacker {
         bail!("the attacker could not join the gossip mesh")
     }
 
+    /// Publishes one payload (waiting until a peer subscribes), then drives the swarm for
+    /// a moment.
     pub async fn publish(
         &mut self,
         topic: gossipsub::IdentTopic,
         data: Vec<u8>,
     ) -> anyhow::Result<()> {
-        for _ in 0..100 {
-            match self
-                .swarm
-                .behaviour_mut()
-                .gossip
-                .publish(topic.clone(), data.clone())
-            {
-                Ok(_) => {
-                    self.pump(Duration::from_millis(200)).await;
-                    return Ok(());
-                }
-                Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {
-                    self.pump(Duration::from_millis(100)).await
-                }
-                Err(e) => bail!("publish: {e}"),
-            }
-        }
-        bail!("could not publish")
+        self.publish_all(topic, vec![data]).await
     }
 
     /// Publishes every payload back to back (the swarm is not driven in between, so none
