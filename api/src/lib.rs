@@ -134,6 +134,10 @@ pub const METHODS: &[(&str, &str)] = &[
         "a node by id: capacity, used, free, price, state, unclaimed earnings",
     ),
     (
+        "grid_getNodeByKey",
+        "a node by its ed25519 node key: how a node daemon learns its node id",
+    ),
+    (
         "grid_listNodes",
         "nodes by id, filtered by farm and by free capacity, paged",
     ),

@@ -17,7 +17,7 @@ use crate::BlockRef;
 use jsonrpsee::proc_macros::rpc;
 use tfchain_consensus::ChainParams;
 use tfchain_types::{
-    Address, Farm, FarmId, Height, NodeId, OutputId, ReservationId, Resources, TxId,
+    Address, Farm, FarmId, Height, NodeId, OutputId, PublicKey, ReservationId, Resources, TxId,
 };
 
 /// `chain_*`: the node's current chain.
@@ -378,6 +378,14 @@ pub trait GridApi {
     /// Result: `NodeInfo`. Errors: `NOT_FOUND` (1001).
     #[method(name = "getNode")]
     async fn get_node(&self, node: NodeId) -> jsonrpsee::core::RpcResult<NodeInfo>;
+
+    /// The node registered with `node_key` (64 hex characters: the ed25519 public key the
+    /// node's daemon holds), with its free capacity and unclaimed earnings. This is how a
+    /// node daemon learns its node id from its key.
+    ///
+    /// Result: `NodeInfo`. Errors: `NOT_FOUND` (1001) when no node has that key.
+    #[method(name = "getNodeByKey")]
+    async fn get_node_by_key(&self, node_key: PublicKey) -> jsonrpsee::core::RpcResult<NodeInfo>;
 
     /// Nodes by id, from `after + 1`, at most `limit` (default 100, max 1000). `farm`:
     /// only that farm's nodes. `min_free` (`{cru, mru, sru, hru, ipv4}`): only nodes that

@@ -244,6 +244,14 @@ impl GridApiServer for Dummy {
         ))
     }
 
+    async fn get_node_by_key(&self, node_key: tfchain_types::PublicKey) -> RpcResult<NodeInfo> {
+        Err(error::not_found(
+            "node with key",
+            hex::encode(node_key.0),
+            "list nodes with grid_listNodes",
+        ))
+    }
+
     async fn list_nodes(
         &self,
         _farm: Option<tfchain_types::FarmId>,

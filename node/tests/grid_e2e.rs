@@ -155,6 +155,21 @@ async fn farm_node_and_reservation_lifecycle() {
     );
     assert!(q.available);
     let dev_node_1 = GridApiClient::get_node(http, 1).await.expect("node 1");
+    // A node daemon finds its node by its key; an unknown key is NOT_FOUND.
+    let by_key = GridApiClient::get_node_by_key(http, dev_node_1.node.node_key)
+        .await
+        .expect("node 1 by key");
+    assert_eq!(
+        (by_key.node.id, by_key.node.node_key),
+        (1, dev_node_1.node.node_key)
+    );
+    let unknown = GridApiClient::get_node_by_key(http, tfchain_types::PublicKey([7; 32]))
+        .await
+        .expect_err("no node has this key");
+    assert!(
+        matches!(&unknown, jsonrpsee::core::client::Error::Call(e) if e.code() == tfchain_api::error::NOT_FOUND),
+        "{unknown:?}"
+    );
     let h_res = confirm(
         http,
         &grid_tx(

@@ -17,7 +17,8 @@ use tfchain_consensus::grid_context;
 use tfchain_contracts::settle::index_height;
 use tfchain_contracts::{GridKey, GridValue};
 use tfchain_types::{
-    Address, Farm, FarmId, Height, Node, NodeId, NodeState, Reservation, ReservationId, Resources,
+    Address, Farm, FarmId, Height, Node, NodeId, NodeState, PublicKey, Reservation, ReservationId,
+    Resources,
 };
 
 impl Rpc {
@@ -117,6 +118,17 @@ impl GridApiServer for Rpc {
 
     async fn get_node(&self, node: NodeId) -> RpcResult<NodeInfo> {
         self.node_record(node).map(node_info)
+    }
+
+    async fn get_node_by_key(&self, node_key: PublicKey) -> RpcResult<NodeInfo> {
+        match self.grid_record(&GridKey::NodeKey(node_key))? {
+            Some(GridValue::NodeId(id)) => self.node_record(id).map(node_info),
+            _ => Err(error::not_found(
+                "node with key",
+                hex::encode(node_key.0),
+                "no node is registered with this key: check the daemon's --node-key, or list the nodes with grid_listNodes",
+            )),
+        }
     }
 
     async fn list_nodes(
