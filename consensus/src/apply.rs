@@ -130,11 +130,11 @@ pub fn apply_block_cached(
     for (index, (tx, (h, _, checked))) in block.transactions.iter().zip(prepared).enumerate() {
         // The signatures were verified above; check_spends checks who may sign. A node
         // claimed earlier in the block is refused before its reservations are read (§7.3).
-        let (mut effect, _) = checked
+        let (settled, (mut effect, _)) = checked
             .and_then(|()| claims.check(&overlay, tx))
-            .and_then(|()| check_spends(&overlay, tx, &h, params, &ctx))
+            .and_then(|settled| Ok((settled, check_spends(&overlay, tx, &h, params, &ctx)?)))
             .map_err(|source| BlockError::Tx { index, source })?;
-        claims.record(&overlay, tx);
+        claims.record(tx, settled);
         fees = fees.checked_add(effect.fee).ok_or(BlockError::Overflow)?;
         let txid = Some(h.txid);
         events.extend(

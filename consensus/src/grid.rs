@@ -84,8 +84,8 @@ pub struct BlockClaims {
 impl BlockClaims {
     /// Whether `tx`'s claims are all of nodes not yet claimed in the block, and its claims
     /// and node removals fit the block's settlement budget (live reservations read from
-    /// `view`, the state before `tx`).
-    pub fn check(&self, view: &(impl GridView + ?Sized), tx: &Transaction) -> Result<(), TxError> {
+    /// `view`, the state before `tx`). Returns what `tx` settles, for [`BlockClaims::record`].
+    pub fn check(&self, view: &(impl GridView + ?Sized), tx: &Transaction) -> Result<u64, TxError> {
         let mut settled = self.settled;
         for (index, op) in tx.grid_ops.iter().enumerate() {
             let node = match op {
@@ -113,24 +113,18 @@ impl BlockClaims {
             }
             settled += more;
         }
-        Ok(())
+        Ok(settled - self.settled)
     }
 
-    /// Records `tx`'s claims and settlements (after it applied; `view` is the state before
-    /// it, as given to [`BlockClaims::check`]).
-    pub fn record(&mut self, view: &(impl GridView + ?Sized), tx: &Transaction) {
+    /// Records `tx`'s claims and the reservations it settles (as [`BlockClaims::check`]
+    /// returned), after it applied.
+    pub fn record(&mut self, tx: &Transaction, settled: u64) {
         for op in &tx.grid_ops {
-            let node = match op {
-                GridOp::Claim { node, .. } => {
-                    self.claimed.insert(*node);
-                    *node
-                }
-                GridOp::RemoveNode { node, .. } => *node,
-                _ => continue,
-            };
-            let more = view.node(node).map_or(0, |n| u64::from(n.reservations));
-            self.settled = self.settled.saturating_add(more);
+            if let GridOp::Claim { node, .. } = op {
+                self.claimed.insert(*node);
+            }
         }
+        self.settled = self.settled.saturating_add(settled);
     }
 }
 
@@ -358,14 +352,15 @@ mod tests {
         ids.extend(1..=62);
         for chunk in ids.chunks(16) {
             let tx = claims(chunk.iter().copied(), false);
-            block.check(&grid, &tx).expect("within the budget");
-            block.record(&grid, &tx);
+            let settled = block.check(&grid, &tx).expect("within the budget");
+            block.record(&tx, settled);
         }
         let remove = claims([63], true);
-        block
+        let settled = block
             .check(&grid, &remove)
             .expect("the 63rd full node fits");
-        block.record(&grid, &remove);
+        assert_eq!(settled, u64::from(full));
+        block.record(&remove, settled);
         // 7 + 63 × 1,024 settled: one more full node does not fit, claimed or removed.
         let settled_now = 7 + 63 * u64::from(full);
         for tx in [claims([64], false), claims([65], true)] {
@@ -389,7 +384,7 @@ mod tests {
         for chunk in all.chunks(16) {
             let tx = claims(chunk.iter().copied(), false);
             match budget.check(&grid, &tx) {
-                Ok(()) => budget.record(&grid, &tx),
+                Ok(settled) => budget.record(&tx, settled),
                 Err(TxError::Grid { index, .. }) => refused.push(chunk[index]),
                 Err(e) => panic!("{e:?}"),
             }

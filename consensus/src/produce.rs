@@ -110,8 +110,8 @@ pub fn drop_grid_conflicts(
             .any(|i| dropped.contains(&i.parent));
         let fits = !orphaned
             && (tx.grid_ops.is_empty()
-                || claims.check(&ledger, &tx).is_ok()
-                    && match apply_grid_ops(
+                || claims.check(&ledger, &tx).is_ok_and(|settled| {
+                    match apply_grid_ops(
                         &ledger,
                         &tx,
                         ctx,
@@ -120,12 +120,13 @@ pub fn drop_grid_conflicts(
                         &mut Vec::new(),
                     ) {
                         Ok(effect) => {
-                            claims.record(&ledger, &tx);
+                            claims.record(&tx, settled);
                             ledger.state.extend(effect.writes);
                             true
                         }
                         Err(_) => false,
-                    });
+                    }
+                }));
         if fits {
             kept.push(tx);
         } else {
