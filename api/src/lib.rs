@@ -13,6 +13,7 @@
 //! error code, so the README's RPC reference can be generated and checked from them.
 
 pub mod block_ref;
+pub mod deployment;
 pub mod error;
 pub mod grid;
 pub mod params;

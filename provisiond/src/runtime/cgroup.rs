@@ -1,0 +1,1 @@
+//! cgroup v2 limits (memory, cpu, freezer) for process workloads, where the host lets us.

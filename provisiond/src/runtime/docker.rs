@@ -1,0 +1,1 @@
+//! The `docker` runtime: each workload a container through the Docker Engine API.
