@@ -4,7 +4,17 @@
 //! one pure function, [`plan::plan`], that says what to do to make them equal.
 //!
 //! The pure parts ([`plan`]) know nothing of I/O; the runtimes ([`runtime`]), the chain
-//! client and the status server are around them, as `consensus` is beside `node`.
+//! client ([`chain`]), manifest fetching ([`manifests`]), the daemon's durable state
+//! ([`state`]) and the status server ([`http`]) are around them, driven by [`daemon`], as
+//! `consensus` is beside `node`.
 
+pub mod board;
+pub mod chain;
+pub mod cli;
+pub mod daemon;
+pub mod http;
+pub mod manifests;
+pub mod node_key;
 pub mod plan;
 pub mod runtime;
+pub mod state;
