@@ -13,7 +13,17 @@ use tfchain_provisiond::runtime::process::{ProcessConfig, ProcessRuntime};
 use tfchain_provisiond::runtime::Runtime;
 use tfchain_provisiond::{board, chain, daemon, http, manifests, node_key, state};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match real_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
