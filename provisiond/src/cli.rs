@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Follow the chain for this grid node and run what its reservations want.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print each workload a running daemon manages.
     Status(StatusArgs),
 }

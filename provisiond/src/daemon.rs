@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tfchain_api::EventInfo;
-use tfchain_types::{Height, NodeId, Reservation, ReservationId};
+use tfchain_types::{GridEventKind, Height, NodeId, Reservation, ReservationId};
 
 /// Between two host-side reconciles.
 pub const TICK: Duration = Duration::from_secs(1);
@@ -198,7 +198,14 @@ impl Daemon {
             }
         }
         for (id, r) in std::mem::take(&mut now) {
-            self.see(id, Some(r), snap.height);
+            // A reservation first seen in a snapshot changed when its events say (below);
+            // one that changed without an event seen changed by this snapshot.
+            let touched = if self.view.contains_key(&id) {
+                snap.height
+            } else {
+                0
+            };
+            self.see(id, Some(r), touched);
         }
         // Every entry is desired afresh (a manifest fetch that failed is tried again).
         for s in self.view.values_mut() {
@@ -251,6 +258,8 @@ impl Daemon {
                 let at = self.tip.max(ev.cursor.height);
                 self.see(id, r, at);
             }
+            // Earnings claimed change nothing that runs.
+            None if matches!(ev.event, GridEventKind::EarningsClaimed { .. }) => {}
             // The node itself changed (updated, removed): read everything again.
             None => {
                 self.refresh(chain).await?;
