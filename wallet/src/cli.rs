@@ -1,7 +1,8 @@
 //! The command line of `tfchainc` (clap derive).
 
 pub use crate::cli_grid::{
-    FarmCmd, NodeCmd, PriceArgs, ReservationCmd, ReserveArgs, ResourceArgs, SubmitOpts,
+    DeploymentCmd, FarmCmd, NodeCmd, PriceArgs, ReservationCmd, ReserveArgs, ResourceArgs,
+    SubmitOpts,
 };
 use crate::rpc::DEFAULT_RPC_URL;
 use clap::{Args, Parser, Subcommand};
@@ -60,6 +61,9 @@ pub enum Command {
     /// Capacity market: show, list, top up, update and cancel reservations.
     #[command(subcommand)]
     Reservation(ReservationCmd),
+    /// Deployment manifests: what a reserved node runs.
+    #[command(subcommand)]
+    Deployment(DeploymentCmd),
 }
 
 #[derive(Debug, Args)]

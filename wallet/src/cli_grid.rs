@@ -169,14 +169,28 @@ pub struct ReserveArgs {
     /// Blocks to pay for up front (at least the network's min_reservation_blocks).
     #[arg(long)]
     pub blocks: u64,
-    /// What the node should run: the hash (64 hex) of the deployment.
-    #[arg(long)]
-    pub deployment_hash: String,
-    /// Data for the node's daemon, in hex (at most 512 bytes).
-    #[arg(long)]
-    pub deployment_data: Option<String>,
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
     #[command(flatten)]
     pub submit: SubmitOpts,
+}
+
+/// What the node should run: a manifest file (PROTOCOL.md §7.6), or its hash and data.
+#[derive(Debug, Args)]
+pub struct DeploymentArgs {
+    /// The deployment manifest (JSON, docs/deployment-manifest.schema.json): checked, hashed,
+    /// and inlined in the reservation when it fits in 512 bytes.
+    #[arg(long, conflicts_with_all = ["deployment_hash", "deployment_data"])]
+    pub manifest: Option<std::path::PathBuf>,
+    /// Where the node's daemon fetches the manifest (needed when it is over 512 bytes).
+    #[arg(long, requires = "manifest")]
+    pub manifest_url: Option<String>,
+    /// The low-level way: the deployment's hash (64 hex).
+    #[arg(long)]
+    pub deployment_hash: Option<String>,
+    /// With --deployment-hash: data for the node's daemon, in hex (at most 512 bytes).
+    #[arg(long, requires = "deployment_hash")]
+    pub deployment_data: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,14 +216,12 @@ pub enum ReservationCmd {
         #[command(flatten)]
         submit: SubmitOpts,
     },
-    /// Point a reservation at a new deployment (as its owner): replaces both the hash and
-    /// the data (no --deployment-data: none).
+    /// Point a reservation at a new deployment (as its owner): --manifest FILE, or
+    /// --deployment-hash (replaces both the hash and the data; no --deployment-data: none).
     Update {
         id: u64,
-        #[arg(long)]
-        deployment_hash: String,
-        #[arg(long)]
-        deployment_data: Option<String>,
+        #[command(flatten)]
+        deployment: DeploymentArgs,
         #[command(flatten)]
         submit: SubmitOpts,
     },
@@ -220,4 +232,10 @@ pub enum ReservationCmd {
         #[command(flatten)]
         submit: SubmitOpts,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeploymentCmd {
+    /// The deployment hash of a manifest file (checked first; no wallet, no node).
+    Hash { file: std::path::PathBuf },
 }

@@ -2,6 +2,7 @@
 //! returns a [`Report`].
 
 mod chain;
+mod deployment;
 mod grid;
 mod multisig;
 mod pay;
@@ -35,6 +36,7 @@ pub async fn run(cli: &Cli) -> Result<Report> {
         Command::Node(c) => grid::node(&ctx, c).await,
         Command::Reserve(a) => reserve::reserve(&ctx, a).await,
         Command::Reservation(c) => reserve::reservation(&ctx, c).await,
+        Command::Deployment(c) => deployment::run(c),
     }
 }
 

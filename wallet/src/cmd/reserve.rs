@@ -14,28 +14,10 @@ use jsonrpsee::core::params::ArrayParams;
 use serde_json::json;
 use std::collections::BTreeMap;
 use tfchain_api::{Quote, ReservationInfo};
-use tfchain_types::grid::MAX_DEPLOYMENT_DATA;
-use tfchain_types::{Condition, Currency, GridEventKind, GridOp, Hash, ReservationId, Resources};
+use tfchain_types::{Condition, Currency, GridEventKind, GridOp, ReservationId, Resources};
 
 /// Most reservations asked for per call (the node's cap).
 const PAGE: u32 = 1000;
-
-fn deployment(hash: &str, data: Option<&str>) -> Result<(Hash, Vec<u8>)> {
-    let h = crate::args::parse_hash("--deployment-hash", hash)?;
-    let d = match data {
-        None => vec![],
-        Some(x) => hex::decode(x.trim())
-            .map_err(|e| WalletError::bad_arg("--deployment-data", x, e.to_string()))?,
-    };
-    if d.len() > MAX_DEPLOYMENT_DATA {
-        return Err(WalletError::bad_arg(
-            "--deployment-data",
-            format!("{} bytes", d.len()),
-            format!("at most {MAX_DEPLOYMENT_DATA} bytes"),
-        ));
-    }
-    Ok((h, d))
-}
 
 pub(crate) async fn reserve(ctx: &Ctx<'_>, a: &ReserveArgs) -> Result<Report> {
     let wanted = resources(&a.resources);
@@ -46,7 +28,8 @@ pub(crate) async fn reserve(ctx: &Ctx<'_>, a: &ReserveArgs) -> Result<Report> {
             "reserve something: --cru, --mru, --sru, --hru, --ipv4",
         ));
     }
-    let (hash, data) = deployment(&a.deployment_hash, a.deployment_data.as_deref())?;
+    let dep = super::deployment::resolve(&a.deployment, &wanted)?;
+    let (hash, data) = (dep.hash, dep.data);
     let chain = ctx.chain().await?;
     let min = chain.params.min_reservation_blocks;
     if a.blocks < min {
@@ -67,6 +50,7 @@ pub(crate) async fn reserve(ctx: &Ctx<'_>, a: &ReserveArgs) -> Result<Report> {
         ("blocks", a.blocks.to_string()),
         ("deposit", q.deposit.to_string()),
         ("fee", fee.to_string()),
+        ("deployment", format!("{hash} ({})", dep.how)),
     ]);
     if !a.submit.fee.yes {
         crate::prompt::ask_yes(
@@ -110,6 +94,7 @@ pub(crate) async fn reserve(ctx: &Ctx<'_>, a: &ReserveArgs) -> Result<Report> {
         ("rate", format!("{} per block", q.rate)),
         ("deposit", format!("{} ({} blocks)", q.deposit, a.blocks)),
         ("owner", owner.to_string()),
+        ("deployment", format!("{hash} ({})", dep.how)),
     ];
     if let Some(id) = id {
         rows.insert(0, ("reservation", id.to_string()));
@@ -118,7 +103,8 @@ pub(crate) async fn reserve(ctx: &Ctx<'_>, a: &ReserveArgs) -> Result<Report> {
         sent.json(
             json!({"reservation": id, "node": a.node, "resources": wanted,
                          "rate": q.rate, "blocks": a.blocks, "deposit": q.deposit,
-                         "owner": owner, "deployment_hash": hash}),
+                         "owner": owner, "deployment_hash": hash,
+                         "deployment": dep.how}),
         ),
         sent.text(&rows),
     ))
@@ -303,14 +289,14 @@ pub(crate) async fn reservation(ctx: &Ctx<'_>, cmd: &ReservationCmd) -> Result<R
         }
         ReservationCmd::Update {
             id,
-            deployment_hash,
-            deployment_data,
+            deployment,
             submit: opts,
         } => {
-            let (hash, data) = deployment(deployment_hash, deployment_data.as_deref())?;
             let chain = ctx.chain().await?;
             let r = chain.node.reservation(*id).await?;
             ensure_live(&r)?;
+            let dep = super::deployment::resolve(deployment, &r.reservation.resources)?;
+            let (hash, data) = (dep.hash, dep.data);
             let mut w = ctx.open_wallet()?;
             let auth = authorization(&w, &r.reservation.owner, &format!("reservation {id}"))?;
             let op = GridOp::UpdateDeployment {
