@@ -246,7 +246,9 @@ impl ProcessRuntime {
             checked.insert(m.reservation, Instant::now());
         }
         let quota = (u64::from(m.limits.sru) << 30).max(MIN_DISK_BYTES);
-        let used = dir_size(&self.work_dir(m.reservation), DISK_WALK_MAX);
+        // Its output counts too: a workload must not fill the disk through its log.
+        let log = std::fs::metadata(self.log_path(m.reservation)).map_or(0, |l| l.len());
+        let used = dir_size(&self.work_dir(m.reservation), DISK_WALK_MAX).saturating_add(log);
         (used > quota).then(|| {
             format!(
                 "disk quota exceeded (sru {} GiB: {} MiB used of {} MiB)",
