@@ -8,6 +8,8 @@
 //! `cargo run --release -p tfchain-bench -- localnet` (4 validators under load: confirmed tx/s, latency)
 //! `cargo run --release -p tfchain-bench -- grid` (capacity market: apply_block with 1,000 vs
 //! 1,000,000 live reservations, and blocks of 1,000 Reserve ops vs payments)
+//! `cargo run --release -p tfchain-bench -- provision` (node daemon: reservation inclusion to
+//! workload running over real processes, p50/p99 of 50; one reconcile of 1,000 reservations)
 //!
 //! `grid` builds two in-memory states that differ only in their grid: 1,000 and 1,000,000
 //! live reservations on 1,000 nodes, written directly as consistent records (node `used`,
@@ -25,6 +27,7 @@ mod grid;
 mod import;
 mod localnet;
 mod pool;
+mod provision;
 mod sync;
 
 fn main() -> anyhow::Result<()> {
@@ -36,8 +39,9 @@ fn main() -> anyhow::Result<()> {
         "sync" => sync::run(),
         "localnet" => localnet::run(),
         "grid" => grid::run(),
+        "provision" => provision::run(),
         other => anyhow::bail!(
-            "unknown benchmark {other:?}: use one of core, pool, import, sync, localnet, grid (e.g. cargo run --release -p tfchain-bench -- core)"
+            "unknown benchmark {other:?}: use one of core, pool, import, sync, localnet, grid, provision (e.g. cargo run --release -p tfchain-bench -- core)"
         ),
     }
 }

@@ -192,7 +192,10 @@ impl ProcessRuntime {
 
     fn observe(&self, mut m: Meta) -> Observed {
         let id = m.reservation;
-        let state = match alive(m.pid, m.start_ticks) {
+        // Our own child that exited but is not reaped yet: its exit code is a moment away,
+        // so it counts as running until then (a restart policy needs the code).
+        let unreaped = proc_stat(m.pid).is_some_and(|(s, t, _)| s == 'Z' && t == m.start_ticks);
+        let state = match alive(m.pid, m.start_ticks).or(unreaped.then_some('R')) {
             Some(s) => {
                 let frozen = self.cgroups.frozen(id).unwrap_or(false);
                 if frozen || s == 'T' {
