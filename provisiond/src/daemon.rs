@@ -145,6 +145,8 @@ impl Daemon {
         );
         self.reconcile().await;
         let mut last_full = self.tip;
+        // The last head seen (events may have moved `tip` to its height already).
+        let mut head = self.tip;
         let mut tick = tokio::time::interval(TICK);
         loop {
             tokio::select! {
@@ -158,7 +160,9 @@ impl Daemon {
                 },
                 h = heads.next() => match h {
                     Some(Ok(h)) => {
-                        let reorg = h.height <= self.tip;
+                        // A head at or below the last one: the chain was reorganised.
+                        let reorg = h.height <= head;
+                        head = h.height;
                         self.tip = h.height;
                         if reorg || h.height >= last_full + self.follow.reconcile_blocks.max(1) {
                             self.refresh(&chain).await?;
