@@ -49,7 +49,11 @@ async fn health(State(board): State<SharedBoard>) -> impl IntoResponse {
     });
     if b.last_reconcile == 0 || age > STALL_S {
         let mut body = body;
-        body["reason"] = format!("no reconcile for {age} s").into();
+        body["reason"] = if b.last_reconcile == 0 {
+            "starting: no reconcile yet".into()
+        } else {
+            format!("no reconcile for {age} s").into()
+        };
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
     }
     (StatusCode::OK, Json(body))

@@ -354,16 +354,23 @@ pub struct Daemon {
     log: PathBuf,
     child: Option<Child>,
     rpc: String,
+    extra: Vec<String>,
 }
 
 impl Daemon {
     pub fn start(dir: &Path, node: &Node) -> Daemon {
+        Self::start_with(dir, node, &[])
+    }
+
+    /// With extra `run` flags.
+    pub fn start_with(dir: &Path, node: &Node, extra: &[&str]) -> Daemon {
         let mut d = Daemon {
             data_dir: dir.join("provisiond"),
             listen: "127.0.0.1:0".parse().expect("addr"),
             log: dir.join("provisiond.log"),
             child: None,
             rpc: node.rpc.clone(),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
         };
         d.spawn();
         d
@@ -382,6 +389,7 @@ impl Daemon {
                 "2",
             ])
             .args(["--log-level", "info,tfchain_provisiond=debug"])
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log_file(&self.log))
