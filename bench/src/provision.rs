@@ -201,7 +201,7 @@ fn latency() -> anyhow::Result<()> {
                 "reserve",
                 "1",
                 "--sru",
-                "1",
+                "10",
                 "--blocks",
                 "200",
                 "--manifest",
