@@ -148,6 +148,7 @@ async fn exits_are_reported_and_reused_pids_are_never_signalled() {
     assert_eq!(o.state, RunState::Exited { code: None });
     rt.remove(3).await.expect("remove");
     assert!(alive(me));
+    rt.remove(2).await.expect("remove");
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Control groups for process workloads, where the host lets the daemon make them: cgroup
 //! v2 (`memory.max`, `cpu.max`, `cgroup.freeze`), else cgroup v1 (the `memory`, `cpu` and
 //! `freezer` hierarchies), else none (then the process runtime falls back to rlimits). Each
-//! workload gets `tfchain-provisiond/<reservation>` in every hierarchy used.
+//! daemon gets `tfchain-provisiond-<scope>` (the scope names its data dir, so two daemons on
+//! one host never share a group) and each workload `<that>/<reservation>` in every
+//! hierarchy used.
 
 use std::path::{Path, PathBuf};
 use tfchain_types::{ReservationId, Resources};
@@ -40,37 +42,41 @@ pub enum Cgroups {
     },
 }
 
+/// Whether the daemon may make `dir` (made and removed again: groups are made when a
+/// workload needs them, so none is left behind by a daemon that ran nothing).
 fn make(dir: &Path) -> bool {
-    std::fs::create_dir_all(dir).is_ok()
+    let existed = dir.exists();
+    let ok = std::fs::create_dir_all(dir).is_ok();
+    if ok && !existed {
+        let _ = std::fs::remove_dir(dir);
+    }
+    ok
 }
 
 impl Cgroups {
     /// What this host allows, making the daemon's own group where it can.
-    pub fn detect() -> Cgroups {
-        Self::detect_at(Path::new("/sys/fs/cgroup"))
+    pub fn detect(scope: &str) -> Cgroups {
+        Self::detect_at(Path::new("/sys/fs/cgroup"), &format!("{GROUP}-{scope}"))
     }
 
-    pub fn detect_at(base: &Path) -> Cgroups {
+    pub fn detect_at(base: &Path, group: &str) -> Cgroups {
         let controllers =
             std::fs::read_to_string(base.join("cgroup.controllers")).unwrap_or_default();
         if controllers.split_whitespace().any(|c| c == "memory") {
-            let root = base.join(GROUP);
+            let root = base.join(group);
             let enabled = std::fs::write(base.join("cgroup.subtree_control"), "+memory +cpu")
                 .is_ok()
                 || std::fs::read_to_string(base.join("cgroup.subtree_control"))
                     .is_ok_and(|s| s.contains("memory"));
-            if enabled
-                && make(&root)
-                && std::fs::write(root.join("cgroup.subtree_control"), "+memory +cpu").is_ok()
-            {
+            if enabled && make(&root) {
                 return Cgroups::V2 { root };
             }
         }
-        let memory = base.join("memory").join(GROUP);
+        let memory = base.join("memory").join(group);
         if base.join("memory/memory.limit_in_bytes").exists() && make(&memory) {
-            let cpu = Some(base.join("cpu").join(GROUP))
+            let cpu = Some(base.join("cpu").join(group))
                 .filter(|d| base.join("cpu/cpu.cfs_quota_us").exists() && make(d));
-            let freezer = Some(base.join("freezer").join(GROUP))
+            let freezer = Some(base.join("freezer").join(group))
                 .filter(|d| base.join("freezer").is_dir() && make(d));
             return Cgroups::V1 {
                 memory,
@@ -129,6 +135,11 @@ impl Cgroups {
 
     /// Makes the workload's groups with its limits.
     pub fn create(&self, id: ReservationId, limits: &Resources) -> std::io::Result<()> {
+        if let Cgroups::V2 { root } = self {
+            // The daemon's group may have been removed when it emptied.
+            std::fs::create_dir_all(root)?;
+            std::fs::write(root.join("cgroup.subtree_control"), "+memory +cpu")?;
+        }
         for d in self.dirs(id) {
             std::fs::create_dir_all(&d)?;
         }
@@ -236,13 +247,18 @@ impl Cgroups {
         })
     }
 
-    /// Deletes the workload's groups (they must be empty).
+    /// Deletes the workload's groups (they must be empty), and the daemon's own groups when
+    /// no workload is left in them (so no empty group outlives a data dir).
     pub fn remove(&self, id: ReservationId) {
         for d in self.dirs(id) {
             if d.exists() {
                 if let Err(e) = std::fs::remove_dir(&d) {
                     tracing::warn!(cgroup = %d.display(), error = %e, "cannot remove the cgroup");
                 }
+            }
+            if let Some(parent) = d.parent() {
+                // Fails while other workloads' groups are in it: that is the point.
+                let _ = std::fs::remove_dir(parent);
             }
         }
     }
@@ -268,7 +284,7 @@ mod tests {
     #[test]
     fn a_host_without_cgroups_says_so() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let c = Cgroups::detect_at(dir.path());
+        let c = Cgroups::detect_at(dir.path(), "g");
         assert!(!c.enabled());
         assert!(c.note().starts_with("rlimits"));
         assert!(c.dirs(1).is_empty());

@@ -157,7 +157,10 @@ impl ProcessRuntime {
                 std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode | 0o711))?;
             }
         }
-        let cgroups = Cgroups::detect();
+        // The cgroup scope names this data dir: daemons of two data dirs never share groups.
+        let canonical = std::fs::canonicalize(&cfg.data_dir)?;
+        let scope = tfchain_types::hash::blake2b(canonical.as_os_str().as_encoded_bytes());
+        let cgroups = Cgroups::detect(&hex::encode(&scope.0[..6]));
         tracing::info!(limits = %cgroups.note(), "process runtime");
         Ok(ProcessRuntime {
             cfg,

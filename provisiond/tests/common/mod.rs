@@ -492,6 +492,32 @@ impl Daemon {
         tail(&self.log, 40)
     }
 
+    /// Deletes the cgroups of this daemon's workloads (a killed daemon leaves them), named
+    /// as the process runtime names them: after a hash of the data dir.
+    fn remove_cgroups(&self) {
+        let Ok(canonical) = std::fs::canonicalize(&self.data_dir) else {
+            return;
+        };
+        let scope = tfchain_types::hash::blake2b(canonical.as_os_str().as_encoded_bytes());
+        let group = format!("tfchain-provisiond-{}", hex::encode(&scope.0[..6]));
+        for h in ["", "memory", "cpu", "freezer"] {
+            let g = Path::new("/sys/fs/cgroup").join(h).join(&group);
+            let Ok(rd) = std::fs::read_dir(&g) else {
+                continue;
+            };
+            for w in rd.flatten().filter(|e| e.path().is_dir()) {
+                // The killed processes leave their groups a moment after SIGKILL.
+                for _ in 0..50 {
+                    if std::fs::remove_dir(w.path()).is_ok() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            let _ = std::fs::remove_dir(&g);
+        }
+    }
+
     /// Every workload pid the daemon recorded.
     fn workload_pids(&self) -> Vec<i32> {
         let Ok(rd) = std::fs::read_dir(self.data_dir.join("runtime")) else {
@@ -518,6 +544,7 @@ impl Drop for Daemon {
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
+        self.remove_cgroups();
     }
 }
 
