@@ -492,14 +492,34 @@ impl Daemon {
         tail(&self.log, 40)
     }
 
-    /// Deletes the cgroups of this daemon's workloads (a killed daemon leaves them), named
-    /// as the process runtime names them: after a hash of the data dir.
-    fn remove_cgroups(&self) {
-        let Ok(canonical) = std::fs::canonicalize(&self.data_dir) else {
+    /// The cgroup name of this daemon's workloads, as the process runtime names it: after
+    /// a hash of the data dir.
+    fn cgroup_name(&self) -> Option<String> {
+        let canonical = std::fs::canonicalize(&self.data_dir).ok()?;
+        let scope = tfchain_types::hash::blake2b(canonical.as_os_str().as_encoded_bytes());
+        Some(format!("tfchain-provisiond-{}", hex::encode(&scope.0[..6])))
+    }
+
+    fn thaw_cgroups(&self) {
+        let Some(group) = self.cgroup_name() else {
             return;
         };
-        let scope = tfchain_types::hash::blake2b(canonical.as_os_str().as_encoded_bytes());
-        let group = format!("tfchain-provisiond-{}", hex::encode(&scope.0[..6]));
+        for (h, file, value) in [
+            ("", "cgroup.freeze", "0"),
+            ("freezer", "freezer.state", "THAWED"),
+        ] {
+            let g = Path::new("/sys/fs/cgroup").join(h).join(&group);
+            for w in std::fs::read_dir(&g).into_iter().flatten().flatten() {
+                let _ = std::fs::write(w.path().join(file), value);
+            }
+        }
+    }
+
+    /// Deletes the cgroups of this daemon's workloads (a killed daemon leaves them).
+    fn remove_cgroups(&self) {
+        let Some(group) = self.cgroup_name() else {
+            return;
+        };
         for h in ["", "memory", "cpu", "freezer"] {
             let g = Path::new("/sys/fs/cgroup").join(h).join(&group);
             let Ok(rd) = std::fs::read_dir(&g) else {
@@ -538,6 +558,8 @@ impl Drop for Daemon {
             eprintln!("--- provisiond log tail:\n{}", self.log_tail());
         }
         self.kill9();
+        // A frozen workload takes its SIGKILL only once thawed.
+        self.thaw_cgroups();
         for pid in self.workload_pids() {
             let _ = nix::sys::signal::killpg(
                 nix::unistd::Pid::from_raw(pid),
