@@ -13,25 +13,8 @@ use tfchain_api::deployment::deployment_hash;
 /// check manifests could send).
 fn reserve_raw(wallet: &Wallet, node: &Node, hash: &str, data: &[u8]) -> u64 {
     let data = hex::encode(data);
-    let args = [
-        "reserve",
-        "1",
-        "--cru",
-        "1",
-        "--mru",
-        "1",
-        "--sru",
-        "1",
-        "--blocks",
-        "200",
-        "--deployment-hash",
-        hash,
-        "--deployment-data",
-        &data,
-        "--yes",
-        "--wait",
-    ];
-    wallet.reserve_with(node, &args).0
+    let raw = ["--deployment-hash", hash, "--deployment-data", &data];
+    wallet.reserve_deployment(node, 1, 200, &raw).0
 }
 
 fn refused_with(daemon: &Daemon, id: u64, words: &str) {
@@ -78,6 +61,13 @@ fn bad_manifests_are_refused_in_words_and_good_ones_run() {
     daemon.wait_beating(ok_id);
 }
 
+/// Reserves with `manifest` fetched from `url`.
+fn reserve_by_url(wallet: &Wallet, node: &Node, manifest: &std::path::Path, url: &str) -> u64 {
+    let m = manifest.to_string_lossy().into_owned();
+    let by_url = ["--manifest", &m, "--manifest-url", url];
+    wallet.reserve_deployment(node, 1, 200, &by_url).0
+}
+
 /// Serves `body` at any path until the test ends; returns the URL.
 fn serve(body: String) -> String {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -106,53 +96,15 @@ fn a_manifest_by_url_is_fetched_and_checked() {
     let big = HEARTBEAT.replacen('{', &format!("{{{}", " ".repeat(600)), 1);
     let file = manifest(dir.path(), "big.json", &big);
     let url = serve(big.clone());
-    let f = file.to_string_lossy().into_owned();
-    let args = [
-        "reserve",
-        "1",
-        "--cru",
-        "1",
-        "--mru",
-        "1",
-        "--sru",
-        "1",
-        "--blocks",
-        "200",
-        "--manifest",
-        &f,
-        "--manifest-url",
-        &url,
-        "--yes",
-        "--wait",
-    ];
-    let (id, _) = wallet.reserve_with(&node, &args);
+    let id = reserve_by_url(&wallet, &node, &file, &url);
     daemon.wait(id, "running", blocks(2), |w| w["actual"] == "running");
     daemon.wait_beating(id);
 
     // A URL that serves other bytes than the hash names: refused.
     let other = big.replace("sleep 0.2", "sleep 0.4");
     let file = manifest(dir.path(), "other.json", &other);
-    let f = file.to_string_lossy().into_owned();
     let liar = serve(big.clone());
-    let args = [
-        "reserve",
-        "1",
-        "--cru",
-        "1",
-        "--mru",
-        "1",
-        "--sru",
-        "1",
-        "--blocks",
-        "200",
-        "--manifest",
-        &f,
-        "--manifest-url",
-        &liar,
-        "--yes",
-        "--wait",
-    ];
-    let (bad, _) = wallet.reserve_with(&node, &args);
+    let bad = reserve_by_url(&wallet, &node, &file, &liar);
     refused_with(&daemon, bad, "does not match");
 }
 

@@ -313,25 +313,25 @@ impl Wallet {
 
     /// Reserves on node 1 with a manifest file (`--wait`): `(reservation id, block height)`.
     pub fn reserve(&self, node: &Node, manifest: &Path, mru: u32, blocks: u64) -> (u64, u64) {
-        let mru = mru.to_string();
-        let b = blocks.to_string();
         let m = manifest.to_string_lossy().into_owned();
-        let args = [
-            "reserve",
-            "1",
-            "--cru",
-            "1",
-            "--mru",
-            &mru,
-            "--sru",
-            "1",
-            "--blocks",
-            &b,
-            "--manifest",
-            &m,
-            "--yes",
-            "--wait",
+        self.reserve_deployment(node, mru, blocks, &["--manifest", &m])
+    }
+
+    /// Reserves 1 cru, `mru`, 1 sru on node 1 for `blocks`, with `deployment` naming what
+    /// runs (`--manifest F [--manifest-url U]`, or `--deployment-hash H --deployment-data D`).
+    pub fn reserve_deployment(
+        &self,
+        node: &Node,
+        mru: u32,
+        blocks: u64,
+        deployment: &[&str],
+    ) -> (u64, u64) {
+        let (mru, blocks) = (mru.to_string(), blocks.to_string());
+        let mut args = vec![
+            "reserve", "1", "--cru", "1", "--mru", &mru, "--sru", "1", "--blocks", &blocks,
         ];
+        args.extend_from_slice(deployment);
+        args.extend_from_slice(&["--yes", "--wait"]);
         self.reserve_with(node, &args)
     }
 
