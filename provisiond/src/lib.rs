@@ -8,6 +8,7 @@
 //! ([`state`]) and the status server ([`http`]) are around them, driven by [`daemon`], as
 //! `consensus` is beside `node`.
 
+pub mod atomic;
 pub mod board;
 pub mod chain;
 pub mod cli;

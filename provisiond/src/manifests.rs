@@ -108,11 +108,7 @@ impl Manifests {
             }
         }
         let m = verify_manifest(&body, hash).map_err(|e| e.to_string())?;
-        let tmp = cached.with_extension("tmp");
-        if std::fs::write(&tmp, &body)
-            .and_then(|()| std::fs::rename(&tmp, &cached))
-            .is_err()
-        {
+        if crate::atomic::write(&cached, &body).is_err() {
             tracing::warn!(path = %cached.display(), "cannot keep the fetched manifest");
         }
         Ok(m)

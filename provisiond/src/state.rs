@@ -7,7 +7,6 @@
 use crate::plan::Desired;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use tfchain_types::{NodeId, ReservationId};
 
@@ -112,17 +111,7 @@ impl StateFile {
             path: self.path.clone(),
             reason: e.to_string(),
         })?;
-        let tmp = self.path.with_extension("json.tmp");
-        let mut f = std::fs::File::create(&tmp).map_err(|e| io("create", e))?;
-        f.write_all(&json)
-            .and_then(|()| f.sync_all())
-            .map_err(|e| io("write", e))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| io("replace", e))?;
-        if let Some(dir) = self.path.parent() {
-            std::fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| io("sync the directory of", e))?;
-        }
+        crate::atomic::write(&self.path, &json).map_err(|e| io("replace", e))?;
         Ok(())
     }
 }

@@ -96,15 +96,6 @@ fn now_s() -> u64 {
     crate::daemon::unix_now()
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
-}
-
 /// Bytes under `dir`, stopping at `limit` entries (then `u64::MAX`).
 fn dir_size(dir: &Path, limit: usize) -> u64 {
     let mut total = 0u64;
@@ -190,7 +181,7 @@ impl ProcessRuntime {
 
     fn write_meta(&self, m: &Meta) -> std::io::Result<()> {
         let json = serde_json::to_vec(m).map_err(std::io::Error::other)?;
-        write_atomic(&self.meta_path(m.reservation), &json)
+        crate::atomic::write(&self.meta_path(m.reservation), &json)
     }
 
     fn observe(&self, mut m: Meta) -> Observed {
