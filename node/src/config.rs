@@ -174,6 +174,8 @@ pub struct ConfigFile {
     pub log_level: Option<String>,
     /// Keep the explorer indexes (`--explorer-index`); `None`: as the data dir records.
     pub explorer_index: Option<bool>,
+    /// The state cache in MiB (`--db-cache`).
+    pub db_cache: Option<u64>,
     #[serde(default)]
     pub rpc: RpcConfig,
     #[serde(default)]
@@ -233,7 +235,15 @@ impl ConfigFile {
     }
 
     pub fn parse(text: &str) -> Result<ConfigFile, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let c: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        if let Some(mib) = c.db_cache {
+            if !(4..=1_048_576).contains(&mib) {
+                return Err(format!(
+                    "db_cache = {mib}: the state cache must be between 4 and 1048576 MiB"
+                ));
+            }
+        }
+        Ok(c)
     }
 }
 
@@ -312,6 +322,14 @@ mod tests {
         let c = ConfigFile::parse("explorer_index = false\n").expect("explorer_index");
         assert_eq!(c.explorer_index, Some(false));
         assert!(ConfigFile::parse("explorer_index = \"no\"\n").is_err());
+        assert_eq!(
+            ConfigFile::parse("db_cache = 64\n")
+                .expect("db_cache")
+                .db_cache,
+            Some(64)
+        );
+        let err = ConfigFile::parse("db_cache = 1\n").expect_err("too small");
+        assert!(err.contains("between 4 and"), "{err}");
         let err = ConfigFile::parse("[rpc]\nadress = \"x\"\n").expect_err("typo");
         assert!(err.contains("adress"), "{err}");
         assert!(ConfigFile::parse("network = 5").is_err());

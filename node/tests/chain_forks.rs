@@ -811,7 +811,6 @@ fn a_known_invalid_block_and_its_children_are_refused_without_revalidation() {
 /// `now`): the clock rule is the one rule the writer otherwise never remembers as
 /// invalidity (`connect`, `reorganize`: "our own clock may be the one that is wrong").
 #[test]
-#[ignore = "bug: validate_on_branch marks a valid stored side block Invalid when its recomputed diff fails only on the clock rule (clock behind after a restart)"]
 fn a_clock_behind_after_a_restart_does_not_make_a_stored_side_block_invalid() {
     let f = Fork::new(dev_params());
     let mut node = f.node_on_main();
@@ -866,7 +865,6 @@ fn shallow_fork() -> (TestChain, TestChain, TestChain, Block, Block, Vec<Block>)
 /// the tip they can never be chosen again, and side blocks that can never be chosen leave
 /// the store (`prune_side_blocks`, side.rs).
 #[test]
-#[ignore = "bug: blocks undone by a reorganisation are never recorded as side blocks, so prune_side_blocks never forgets them (they stay Stored forever)"]
 fn blocks_undone_by_a_reorganisation_are_forgotten_below_max_reorg_depth() {
     let (genesis, _, mut side, m1, m2, b) = shallow_fork();
     let mut node = Node::new(&genesis);
@@ -894,7 +892,6 @@ fn blocks_undone_by_a_reorganisation_are_forgotten_below_max_reorg_depth() {
 
 /// Side blocks stored before a restart are pruned like those stored after it.
 #[test]
-#[ignore = "bug: the side-block bookkeeping that drives pruning is in memory only, so side blocks stored before a restart are never forgotten"]
 fn side_blocks_stored_before_a_restart_are_forgotten_below_max_reorg_depth() {
     let (genesis, mut main, _, m1, m2, b) = shallow_fork();
     let mut node = Node::new(&genesis);

@@ -16,7 +16,6 @@ use tfchain_types::codec;
 const EXPLORER_PREFIXES: [u8; 3] = [0x30, 0x31, 0x32];
 /// Raw keys of the schema version and the explorer-index flag.
 const SCHEMA_KEY: [u8; 1] = [0x00];
-const FLAG_KEY: [u8; 1] = [0x04];
 
 fn explorer_entries(store: &Store) -> usize {
     EXPLORER_PREFIXES
@@ -161,33 +160,51 @@ fn an_indexed_store_drops_its_indexes_and_cannot_grow_them_back() {
     assert_eq!(explorer_entries(&store), 0);
 }
 
+/// Schemas 3 and 4 kept the blocks inside the database; schema 5 keeps them in block files.
+/// Such a data dir is refused with a message that says how to carry the chain over, and is
+/// left exactly as it was (never half-migrated).
 #[test]
-fn a_schema_3_store_is_upgraded_in_place_with_its_indexes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut chain = test_chain();
-    let store = open(dir.path(), &chain).expect("open");
-    for i in 0..5 {
-        let txs = block_txs(&chain, i);
-        step(&mut chain, &store, txs);
-    }
-    // What a version-3 store looks like: version 3, no flag.
-    let tree = store.raw_tree_for_tests();
-    tree.insert(SCHEMA_KEY, codec::encode(&3u32))
-        .expect("write");
-    tree.remove(FLAG_KEY).expect("write");
-    store.flush().expect("flush");
-    drop(store);
+fn an_older_schema_store_is_refused_untouched_with_how_to_carry_it_over() {
+    for old in [3u32, 4] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut chain = test_chain();
+        let store = open(dir.path(), &chain).expect("open");
+        for i in 0..5 {
+            let txs = block_txs(&chain, i);
+            step(&mut chain, &store, txs);
+        }
+        let tree = store.raw_tree_for_tests();
+        tree.insert(SCHEMA_KEY, codec::encode(&old)).expect("write");
+        tree.flush().expect("flush");
+        drop(store);
+        let files_before = dir_bytes(&dir.path().join("blocks"));
 
-    let store = open_with(dir.path(), &chain, None).expect("open the version-3 store");
-    assert!(store.explorer_index(), "a version-3 store kept its indexes");
-    let tree = store.raw_tree_for_tests();
-    let version = tree.get(SCHEMA_KEY).expect("read").expect("version");
-    assert_eq!(
-        codec::decode::<u32, 16>(&version).expect("decodes"),
-        tfchain_node::store::SCHEMA_VERSION
-    );
-    let flag = tree.get(FLAG_KEY).expect("read").expect("flag written");
-    assert!(codec::decode::<bool, 16>(&flag).expect("decodes"));
-    assert_indexes_exact(&store);
-    assert_state(&store, &chain);
+        let err = open_with(dir.path(), &chain, None).expect_err("an old schema is refused");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("schema version {old}"))
+                && msg.contains("export-blocks")
+                && msg.contains("import-blocks"),
+            "{msg}"
+        );
+        assert_eq!(dir_bytes(&dir.path().join("blocks")), files_before);
+        // Still refused, and still version `old`: nothing was converted half-way.
+        let err = open_with(dir.path(), &chain, None).expect_err("refused again");
+        assert!(err.to_string().contains(&format!("schema version {old}")));
+    }
+}
+
+fn dir_bytes(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
 }

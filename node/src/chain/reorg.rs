@@ -6,7 +6,7 @@
 //! is put back.
 
 use super::error::ChainError;
-use super::writer::{check_without_parent, BlockVerdict, ChainWriter, Origin};
+use super::writer::{check_without_parent, BlockVerdict, ChainWriter};
 use crate::store::{BlockIndexEntry, BlockStatus, StoreError};
 use tfchain_consensus::fork::{choose, ForkDecision};
 use tfchain_consensus::{
@@ -23,7 +23,6 @@ impl ChainWriter {
         &mut self,
         block: Block,
         parent: BlockIndexEntry,
-        origin: Origin,
     ) -> Result<BlockVerdict, ChainError> {
         let id = block.id();
         let tip = self.store.tip();
@@ -89,7 +88,7 @@ impl ChainWriter {
                 error!(depth, max, block = %id, "REFUSING a heavier chain that forks deeper than max_reorg_depth: operator attention needed");
                 Err(ChainError::ReorgTooDeep { depth, max })
             }
-            ForkDecision::Switch => self.reorganize(fork, id, origin),
+            ForkDecision::Switch => self.reorganize(fork, id),
         }
     }
 
@@ -159,6 +158,16 @@ impl ChainWriter {
                             self.side.cache_diff(sid, o.diff.clone());
                             o.diff
                         }
+                        Err(
+                            e @ (BlockError::TimestampInFuture { .. }
+                            | BlockError::TimestampTooFarInFuture { .. }),
+                        ) => {
+                            // Our clock may be the one that is wrong (it went back since
+                            // the block was stored): early, not invalid.
+                            drop(view);
+                            base.finish()?;
+                            return Ok(Err(e));
+                        }
                         Err(e) => {
                             warn!(block = %sid, error = %e, "stored side block is invalid");
                             if base.failed() {
@@ -195,7 +204,15 @@ impl ChainWriter {
             .tip()
             .height
             .saturating_sub(self.params.max_reorg_depth);
-        for id in self.side.prune(floor) {
+        let mut gone = self.side.prune(floor);
+        // And what the store holds off the main chain at or below the floor: blocks a
+        // reorganisation undid, and side blocks stored before a restart (the bookkeeping
+        // above is in memory only).
+        match self.store.side_blocks_up_to(floor, 1_024) {
+            Ok(ids) => gone.extend(ids),
+            Err(e) => warn!(error = %e, "could not list the side blocks to forget"),
+        }
+        for id in gone {
             if let Err(e) = self.store.forget_side_block(&id) {
                 warn!(block = %id, error = %e, "could not forget a pruned side block");
             }
@@ -207,7 +224,6 @@ impl ChainWriter {
         &mut self,
         fork: BlockMeta,
         new_tip: BlockId,
-        origin: Origin,
     ) -> Result<BlockVerdict, ChainError> {
         // The side branch, fork-exclusive, oldest first.
         let mut branch = Vec::new();
@@ -229,6 +245,21 @@ impl ChainWriter {
             "reorganising to a heavier chain"
         );
 
+        // One unit: the state before it reaches the database first (a checkpoint), the
+        // block files mark where it begins and ends, and the checkpoint after it writes
+        // all of it in one batch. A crash before the end mark recovers to the old chain.
+        self.store.begin_reorg()?;
+        let result = self.switch_branch(&fork, &branch);
+        self.store.end_reorg()?;
+        result
+    }
+
+    /// The body of [`ChainWriter::reorganize`], between its marks.
+    fn switch_branch(
+        &mut self,
+        fork: &BlockMeta,
+        branch: &[BlockId],
+    ) -> Result<BlockVerdict, ChainError> {
         let mut undone = Vec::new();
         while self.store.tip().height > fork.height {
             let block = self.store.undo_tip()?;
@@ -239,7 +270,7 @@ impl ChainWriter {
         let now = self.clock.now();
         let mut failure = None;
         let mut applied = 0usize;
-        for id in &branch {
+        for id in branch {
             let Some(block) = self.store.block(id)? else {
                 failure = Some((*id, None));
                 break;
@@ -259,9 +290,6 @@ impl ChainWriter {
         }
 
         let Some((bad, detail)) = failure else {
-            if origin != Origin::Import {
-                self.store.flush()?;
-            }
             let height = self.store.tip().height;
             info!(
                 height,
@@ -287,7 +315,6 @@ impl ChainWriter {
             self.store.commit_block(&block, &outcome)?;
             self.after_connect(&block);
         }
-        self.store.flush()?;
         match detail {
             Some((block, e)) => {
                 if !matches!(

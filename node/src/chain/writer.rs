@@ -147,8 +147,12 @@ impl ChainWriter {
         if matches!(verdict, BlockVerdict::Connected { .. }) {
             self.prune_side_blocks();
             if origin != Origin::Import {
+                // Durable (block files synced) before anyone hears of it: relayed,
+                // reported over RPC or built upon.
                 self.store.flush()?;
             }
+            // Between blocks, never inside a reorganisation.
+            self.store.maybe_checkpoint()?;
         }
         Ok(verdict)
     }
@@ -230,7 +234,7 @@ impl ChainWriter {
                 self.remember_invalid(&id)?;
                 Err(ChainError::InvalidAncestor(block.header.parent))
             }
-            Some(p) => self.side_block(block, p, origin),
+            Some(p) => self.side_block(block, p),
         }
     }
 

@@ -122,6 +122,11 @@ pub fn import(args: ImportArgs) -> Result<(u64, f64), CommandError> {
     let _ = reading.join();
     outcome?;
     writer.flush()?;
+    // The state in the database too: a restart replays nothing.
+    writer
+        .store()
+        .checkpoint()
+        .map_err(crate::chain::ChainError::from)?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "imported {applied} blocks ({skipped} already present) in {secs:.2}s; tip height {}",

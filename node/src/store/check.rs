@@ -27,8 +27,8 @@ use super::db::{Tables, WriteBatch};
 use super::error::StoreError;
 use super::tables::GridState;
 use super::tables::{
-    AddressOutputKey, AddressOutputs, BlockIndex, Blocks, Coins, Heights, RunningTotals, Stakes,
-    Tip, TxIndex, Undo, KIND_COIN, KIND_STAKE,
+    AddressOutputKey, AddressOutputs, BlockIndex, Coins, Heights, RunningTotals, SideHeights,
+    SideKey, Stakes, Tip, TxIndex, Undo, KIND_COIN, KIND_STAKE,
 };
 use super::types::{BlockIndexEntry, BlockStatus, ConsistencyReport, Totals, UndoRecord};
 use super::write::{grid_amounts, stage_unindex};
@@ -57,7 +57,7 @@ pub(crate) fn check_and_repair(
     let report = plan.report(Some(summary.clone()));
     let batch = plan.into_batch(t)?;
     t.apply(batch)?;
-    t.tree.flush()?;
+    t.flush()?;
 
     let again = self::plan(t, params)?;
     if !again.problems.is_empty() {
@@ -179,13 +179,22 @@ impl Plan {
             batch.delete::<Heights>(&u.height);
             batch.delete::<Undo>(&u.id);
             match &u.entry {
-                Some(e) => batch.put::<BlockIndex>(
-                    &u.id,
-                    &BlockIndexEntry {
-                        status: BlockStatus::Stored,
-                        ..e.clone()
-                    },
-                ),
+                Some(e) => {
+                    batch.put::<BlockIndex>(
+                        &u.id,
+                        &BlockIndexEntry {
+                            status: BlockStatus::Stored,
+                            ..e.clone()
+                        },
+                    );
+                    batch.put::<SideHeights>(
+                        &SideKey {
+                            height: e.meta.height,
+                            id: u.id,
+                        },
+                        &(),
+                    );
+                }
                 None => batch.delete::<BlockIndex>(&u.id),
             }
             if let Some(block) = &u.block {
@@ -520,8 +529,8 @@ fn plan(t: &Tables, params: &ChainParams) -> Result<Plan, StoreError> {
             )));
         };
         let entry = soft(t.get::<BlockIndex>(&id), &mut problems)?;
-        let block = soft(t.get::<Blocks>(&id), &mut problems)?;
-        let undo = soft(t.get::<Undo>(&id), &mut problems)?;
+        let block = soft(t.block(&id), &mut problems)?;
+        let undo = soft(t.undo(&id), &mut problems)?;
         let sound = entry.as_ref().is_some_and(|e| {
             e.status == BlockStatus::OnMain && e.meta.height == h && e.meta.id == id
         });

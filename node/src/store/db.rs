@@ -1,14 +1,26 @@
-//! Typed access to the one sled tree: reads through [`Tables`], writes staged in a
-//! [`WriteBatch`] and applied atomically.
+//! Typed access to the state: reads through [`Tables`] see the write-back cache over the
+//! one sled tree; writes are staged in a [`WriteBatch`] and applied to the cache at once;
+//! [`Tables::flush`] moves the cache to sled in one atomic batch (a checkpoint). Block
+//! bodies and commit records live in the block files ([`BlockFiles`]).
 
+use super::cache::{Cache, Cached, Merged};
 use super::error::StoreError;
-use super::tables::{decode_key, decode_value, key, prefix, value, Table, EXPLORER_PREFIXES};
+use super::segments::{BlockFiles, FileLoc, FilePos, Kind};
+use super::tables::{
+    decode_key, decode_value, key, prefix, value, Blocks, FlushPoint, Table, Undo,
+    EXPLORER_PREFIXES,
+};
+use super::types::{CommitRecord, UndoRecord};
 use std::ops::Bound;
+use std::sync::Arc;
+use tfchain_types::{Block, BlockId};
 
-/// The chain tree with typed reads.
+/// The state (sled tree under the write-back cache) with typed reads, and the block files.
 #[derive(Clone, Debug)]
 pub(crate) struct Tables {
     pub tree: sled::Tree,
+    pub cache: Arc<Cache>,
+    pub files: Arc<BlockFiles>,
     /// Whether this store keeps the explorer indexes ([`is_explorer`]). When it does not,
     /// batches drop every write to them, so commit, undo and repair need no case of their
     /// own.
@@ -26,7 +38,7 @@ impl Tables {
     /// An empty batch for this store.
     pub fn batch(&self) -> WriteBatch {
         WriteBatch {
-            batch: sled::Batch::default(),
+            ops: Vec::new(),
             writes: 0,
             explorer: self.explorer,
         }
@@ -34,14 +46,95 @@ impl Tables {
 
     pub fn get<T: Table>(&self, k: &T::Key) -> Result<Option<T::Value>, StoreError> {
         let raw = key::<T>(k);
-        match self.tree.get(&raw)? {
-            Some(bytes) => decode_value::<T>(&raw, &bytes).map(Some),
-            None => Ok(None),
+        match self.cache.get(&raw) {
+            Cached::Value(bytes) => decode_value::<T>(&raw, &bytes).map(Some),
+            Cached::Deleted => Ok(None),
+            Cached::Miss => match self.tree.get(&raw)? {
+                Some(bytes) => decode_value::<T>(&raw, &bytes).map(Some),
+                None => Ok(None),
+            },
         }
     }
 
     pub fn contains<T: Table>(&self, k: &T::Key) -> Result<bool, StoreError> {
-        Ok(self.tree.contains_key(key::<T>(k))?)
+        let raw = key::<T>(k);
+        match self.cache.get(&raw) {
+            Cached::Value(_) => Ok(true),
+            Cached::Deleted => Ok(false),
+            Cached::Miss => Ok(self.tree.contains_key(raw)?),
+        }
+    }
+
+    /// Whether any key starts with the one-byte `prefix` (cache and sled).
+    pub fn any_with_prefix(&self, prefix: u8) -> Result<bool, StoreError> {
+        let upper = if prefix == u8::MAX {
+            Bound::Unbounded
+        } else {
+            Bound::Excluded(vec![prefix + 1])
+        };
+        let mut m = Merged::new(
+            self.tree.scan_prefix([prefix]),
+            self.cache.range(Bound::Included(vec![prefix]), upper),
+        );
+        Ok(m.next().transpose()?.is_some())
+    }
+
+    /// The block `id`, read from the block files.
+    pub fn block(&self, id: &BlockId) -> Result<Option<Block>, StoreError> {
+        let Some(loc) = self.get::<Blocks>(id)? else {
+            return Ok(None);
+        };
+        self.block_at(loc).map(Some)
+    }
+
+    /// The block whose record is at `loc`.
+    pub fn block_at(&self, loc: FileLoc) -> Result<Block, StoreError> {
+        let bytes = self.files.read(loc, Kind::Block)?;
+        tfchain_types::decode_block(&bytes).map_err(|e| StoreError::Corrupt {
+            table: "block files",
+            key: format!("segment {} offset {}", loc.segment, loc.offset),
+            detail: format!("the block record does not decode: {e}"),
+        })
+    }
+
+    /// The commit record at `loc`.
+    pub fn commit_at(&self, loc: FileLoc) -> Result<CommitRecord, StoreError> {
+        let bytes = self.files.read(loc, Kind::Commit)?;
+        super::tables::decode_commit(&bytes).map_err(|detail| StoreError::Corrupt {
+            table: "block files",
+            key: format!("segment {} offset {}", loc.segment, loc.offset),
+            detail: format!("the commit record does not decode: {detail}"),
+        })
+    }
+
+    /// The undo data of main-chain block `id` (from its commit record).
+    pub fn undo(&self, id: &BlockId) -> Result<Option<UndoRecord>, StoreError> {
+        let Some(loc) = self.get::<Undo>(id)? else {
+            return Ok(None);
+        };
+        Ok(Some(self.commit_at(loc)?.undo))
+    }
+
+    /// Checkpoint: syncs the block files, then moves the whole cache to sled in one atomic
+    /// batch that also records how far the block files reached, and fsyncs sled. After a
+    /// crash the store reopens at the last checkpoint and replays the commit records after
+    /// that point.
+    pub fn flush(&self) -> Result<usize, StoreError> {
+        self.files.sync()?;
+        self.flush_to(self.files.end())
+    }
+
+    /// [`Tables::flush`] recording `end` as the point replay starts from (replay itself
+    /// checkpoints part-way, where it has replayed to).
+    pub fn flush_to(&self, end: FilePos) -> Result<usize, StoreError> {
+        let mut b = self.batch();
+        b.put::<FlushPoint>(&(), &end);
+        self.apply(b)?;
+        let (batch, n) = self.cache.to_batch();
+        self.tree.apply_batch(batch)?;
+        self.tree.flush()?;
+        self.cache.clear();
+        Ok(n)
     }
 
     /// Entries of `T` whose key starts with `partial`, in key order (reversible).
@@ -49,9 +142,7 @@ impl Tables {
         &self,
         partial: &[u8],
     ) -> impl DoubleEndedIterator<Item = Result<(T::Key, T::Value), StoreError>> {
-        self.tree
-            .scan_prefix(prefix::<T>(partial))
-            .map(decode_entry::<T>)
+        self.range::<T>(partial, Bound::Unbounded, Bound::Unbounded)
     }
 
     /// Entries of `T` with keys in `(lower, upper)` that start with `partial`.
@@ -73,11 +164,14 @@ impl Tables {
             },
             b => b,
         };
-        self.tree.range((lower, upper)).map(decode_entry::<T>)
+        let cached = self.cache.range(lower.clone(), upper.clone());
+        Merged::new(self.tree.range((lower, upper)), cached).map(decode_entry::<T>)
     }
 
+    /// Applies the batch to the cache, all at once (readers see all of it or none).
     pub fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        Ok(self.tree.apply_batch(batch.batch)?)
+        let tree = &self.tree;
+        Ok(self.cache.apply(batch.ops, |k| tree.contains_key(k))?)
     }
 }
 
@@ -104,7 +198,7 @@ fn prefix_end(p: &[u8]) -> Option<Vec<u8>> {
 /// earlier ones. Writes to the explorer indexes are dropped when the store keeps none.
 #[derive(Debug)]
 pub(crate) struct WriteBatch {
-    batch: sled::Batch,
+    ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     pub writes: usize,
     explorer: bool,
 }
@@ -114,7 +208,7 @@ impl WriteBatch {
         if !self.explorer && is_explorer::<T>() {
             return;
         }
-        self.batch.insert(key::<T>(k), value::<T>(v));
+        self.ops.push((key::<T>(k), Some(value::<T>(v))));
         self.writes += 1;
     }
 
@@ -122,13 +216,13 @@ impl WriteBatch {
         if !self.explorer && is_explorer::<T>() {
             return;
         }
-        self.batch.remove(key::<T>(k));
+        self.ops.push((key::<T>(k), None));
         self.writes += 1;
     }
 
     /// Deletes a raw key (purging a table by prefix).
     pub fn delete_raw(&mut self, raw: sled::IVec) {
-        self.batch.remove(raw);
+        self.ops.push((raw.to_vec(), None));
         self.writes += 1;
     }
 }

@@ -12,6 +12,12 @@ pub enum StoreError {
     #[error("database I/O error: {0}; check free disk space and the permissions of the data dir, then restart (the store repairs itself on start)")]
     Sled(#[from] sled::Error),
 
+    #[error("{what}: {source}; check free disk space and the permissions of the data dir, then restart (the store repairs itself on start)")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+
     #[error("the database in {} is locked by another process: is another tfchaind running with this --data-dir?", path.display())]
     Locked { path: PathBuf },
 
@@ -86,6 +92,12 @@ impl StoreError {
             self,
             StoreError::Corrupt { .. } | StoreError::Unrecoverable(_)
         )
+    }
+
+    /// Whether the error means the store could not read or write its files (disk full,
+    /// I/O error): the node cannot go on committing.
+    pub fn is_write_failure(&self) -> bool {
+        matches!(self, StoreError::Sled(_) | StoreError::Io { .. })
     }
 
     pub(crate) fn unrecoverable(what: impl std::fmt::Display) -> StoreError {

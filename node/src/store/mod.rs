@@ -25,6 +25,7 @@
 //! from "the disk failed". The last 1,024 main-chain [`BlockMeta`]s are cached in memory
 //! (the stake modifier reads 256 of them per block).
 
+mod cache;
 mod check;
 mod db;
 mod error;
@@ -32,6 +33,8 @@ mod events;
 mod grid;
 mod indexes;
 mod read;
+mod replay;
+mod segments;
 mod tables;
 mod types;
 mod verify;
@@ -40,10 +43,11 @@ mod write;
 
 pub use error::StoreError;
 pub use events::{CursorError, LogEvent, LogPosition};
+pub use segments::{FileLoc, FilePos};
 pub use types::{
-    AddressTx, BlockIndexEntry, BlockStatus, ChainEvent, ConsistencyReport, Equivocation,
-    EventPosition, HistoryCursor, HistoryEntry, HistorySource, OutputRef, StoredEvent, Totals,
-    TxLocation, UndoRecord,
+    AddressTx, BlockIndexEntry, BlockStatus, ChainEvent, CommitRecord, ConsistencyReport,
+    Equivocation, EventPosition, HistoryCursor, HistoryEntry, HistorySource, OutputRef,
+    StoredEvent, Totals, TxLocation, UndoRecord,
 };
 pub use view::StoreView;
 
@@ -51,6 +55,7 @@ use db::Tables;
 use parking_lot::{Mutex, RwLock};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tables::{BlockIndex, ExplorerIndex, Heights, RunningTotals, SchemaVersion, Tip};
 use tfchain_consensus::{BlockMeta, BlockOutcome, ChainParams};
@@ -59,9 +64,17 @@ use tfchain_types::{Block, BlockId};
 
 /// Version of the on-disk layout. Bump it with any change to a table's key or value
 /// encoding; an older or newer database is refused with [`StoreError::SchemaMismatch`].
-/// Version 4 added `ExplorerIndex` (a store may do without the explorer indexes); a
-/// version-3 store, which always has them, is upgraded in place on open.
-pub const SCHEMA_VERSION: u32 = 4;
+/// Version 4 added `ExplorerIndex` (a store may do without the explorer indexes). Version
+/// 5 moved block bodies and undo data out of sled into the block files; a version-3 or 4
+/// store is refused with a message saying how to carry its chain over
+/// (`export-blocks` with the old tfchaind, `import-blocks` with this one).
+pub const SCHEMA_VERSION: u32 = 5;
+
+/// The write-back cache's default size (`--db-cache`), in MiB.
+pub const DEFAULT_DB_CACHE_MIB: u64 = 256;
+/// A checkpoint also happens after this many blocks, whatever the cache holds, so that a
+/// restart after a crash replays a bounded number of commits.
+pub const CHECKPOINT_BLOCKS: u64 = 2_000;
 
 /// How to open a store.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,6 +89,9 @@ pub struct StoreOptions {
     /// [`StoreError::ExplorerIndexMissing`]: they would have to be rebuilt from the whole
     /// chain.
     pub explorer_index: Option<bool>,
+    /// The write-back cache's bound in MiB (`--db-cache`); `None`: [`DEFAULT_DB_CACHE_MIB`].
+    /// When the cache holds more, the store checkpoints it to sled.
+    pub db_cache_mib: Option<u64>,
 }
 
 /// Main-chain metadata kept in memory, newest last.
@@ -95,8 +111,11 @@ struct Inner {
     tables: Tables,
     path: PathBuf,
     params: ChainParams,
-    /// Serialises writers (commit, undo, side blocks, repair).
+    /// Serialises writers (commit, undo, side blocks, repair, checkpoint).
     writer: Mutex<()>,
+    /// Blocks committed since the last checkpoint.
+    since_checkpoint: AtomicU64,
+    cache_limit: usize,
     /// The tip, the totals and recent metadata, updated after each applied batch.
     head: RwLock<Head>,
     opened: ConsistencyReport,
@@ -167,13 +186,27 @@ impl Store {
         }
         let path = data_dir.join("db");
         let db = open_db(&path)?;
+        let tree = db.open_tree(TREE)?;
+        let blocks_dir = data_dir.join("blocks");
+        if tree.is_empty() {
+            // A new store: block files left from an interrupted creation are not its own.
+            if blocks_dir.exists() {
+                std::fs::remove_dir_all(&blocks_dir).map_err(|e| StoreError::Io {
+                    what: format!("removing {}", blocks_dir.display()),
+                    source: e,
+                })?;
+            }
+        }
         let mut tables = Tables {
-            tree: db.open_tree(TREE)?,
+            tree,
+            cache: Arc::default(),
+            files: Arc::new(segments::BlockFiles::open(&blocks_dir)?),
             explorer: options.explorer_index.unwrap_or(true),
         };
 
         match tables.get::<SchemaVersion>(&())? {
             None if tables.tree.is_empty() => {
+                tables.files.recover(segments::FilePos::default())?;
                 let mut batch = tables.batch();
                 batch.put::<SchemaVersion>(&(), &SCHEMA_VERSION);
                 batch.put::<tables::GenesisId>(&(), &genesis_id);
@@ -187,7 +220,7 @@ impl Store {
                     Totals::default(),
                 )?;
                 tables.apply(batch)?;
-                db.flush()?;
+                tables.flush()?;
                 tracing::info!(path = %path.display(), genesis = %genesis_id,
                     network = %params.network, "created a new chain store");
             }
@@ -198,13 +231,23 @@ impl Store {
                     path.display()
                 )))
             }
-            Some(found) if found != SCHEMA_VERSION && found != 3 => {
+            Some(found @ (3 | 4)) => {
+                return Err(StoreError::unrecoverable(format!(
+                    "{} has schema version {found}, which kept the blocks inside the database; \
+                     this tfchaind keeps them in block files (schema {SCHEMA_VERSION}) and does \
+                     not convert a database in place. Carry the chain over with `tfchaind \
+                     export-blocks` from the old version and `tfchaind import-blocks` into a \
+                     fresh --data-dir with this one",
+                    path.display()
+                )))
+            }
+            Some(found) if found != SCHEMA_VERSION => {
                 return Err(StoreError::SchemaMismatch {
                     found,
                     expected: SCHEMA_VERSION,
                 })
             }
-            Some(found) => {
+            Some(_) => {
                 match tables.get::<tables::GenesisId>(&())? {
                     Some(g) if g == genesis_id => {}
                     Some(g) => {
@@ -219,16 +262,8 @@ impl Store {
                         ))
                     }
                 }
-                if found == 3 {
-                    // Version 3 always kept the explorer indexes and records nothing else
-                    // that changed: record both, in one batch.
-                    let mut batch = tables.batch();
-                    batch.put::<SchemaVersion>(&(), &SCHEMA_VERSION);
-                    batch.put::<ExplorerIndex>(&(), &true);
-                    tables.apply(batch)?;
-                    tracing::info!(path = %path.display(), "upgraded the chain store to schema version {SCHEMA_VERSION}");
-                }
                 tables.explorer = explorer_mode(&tables, options, &path)?;
+                replay::replay(&tables)?;
             }
         }
 
@@ -244,6 +279,9 @@ impl Store {
                 path,
                 params: params.clone(),
                 writer: Mutex::new(()),
+                since_checkpoint: AtomicU64::new(0),
+                cache_limit: (options.db_cache_mib.unwrap_or(DEFAULT_DB_CACHE_MIB) as usize)
+                    .saturating_mul(1 << 20),
                 head: RwLock::new(head),
                 opened,
             }),
@@ -265,16 +303,109 @@ impl Store {
         Ok(report)
     }
 
-    /// Waits until everything written so far is on disk (fsync).
+    /// Makes every commit and undo so far durable: syncs the block files, from whose
+    /// records a restart after a crash replays whatever the last checkpoint does not hold.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.inner.db.flush()?;
+        self.inner.tables.files.sync()
+    }
+
+    /// Starts a reorganisation: checkpoints, then marks the block files. Replay after a
+    /// crash treats what lies between this mark and [`Store::end_reorg`]'s as one unit:
+    /// without the end mark, it recovers to the state at this one.
+    pub fn begin_reorg(&self) -> Result<(), StoreError> {
+        let _w = self.inner.writer.lock();
+        self.checkpoint_locked()?;
+        self.inner
+            .tables
+            .files
+            .append(segments::Kind::ReorgBegin, &[])?;
         Ok(())
+    }
+
+    /// Ends a reorganisation (whichever way it went: switched, or restored): marks the
+    /// block files and checkpoints, writing all of it to the database in one batch.
+    pub fn end_reorg(&self) -> Result<(), StoreError> {
+        let _w = self.inner.writer.lock();
+        self.inner
+            .tables
+            .files
+            .append(segments::Kind::ReorgEnd, &[])?;
+        self.checkpoint_locked()
     }
 
     /// [`Store::flush`] without blocking the async executor.
     pub async fn flush_async(&self) -> Result<(), StoreError> {
-        self.inner.db.flush_async().await?;
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.flush())
+            .await
+            .map_err(|e| StoreError::unrecoverable(format!("the flush task failed: {e}")))?
+    }
+
+    /// Moves the write-back cache to sled in one atomic batch and fsyncs it (after syncing
+    /// the block files). Afterwards a restart replays nothing.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let _w = self.inner.writer.lock();
+        self.checkpoint_locked()
+    }
+
+    fn checkpoint_locked(&self) -> Result<(), StoreError> {
+        let start = std::time::Instant::now();
+        let bytes = self.inner.tables.cache.bytes();
+        let entries = self.inner.tables.flush()?;
+        let blocks = self.inner.since_checkpoint.swap(0, Ordering::AcqRel);
+        tracing::debug!(
+            entries,
+            bytes,
+            blocks,
+            ms = start.elapsed().as_millis() as u64,
+            "checkpointed the state cache to the database"
+        );
         Ok(())
+    }
+
+    /// Checkpoints when the cache holds more than `--db-cache` or [`CHECKPOINT_BLOCKS`]
+    /// blocks were committed since the last checkpoint. Call between blocks, never inside
+    /// a reorganisation (a checkpoint there would make its first half durable alone).
+    pub fn maybe_checkpoint(&self) -> Result<bool, StoreError> {
+        let due = self.inner.tables.cache.bytes() >= self.inner.cache_limit
+            || self.inner.since_checkpoint.load(Ordering::Acquire) >= CHECKPOINT_BLOCKS;
+        if due {
+            self.checkpoint()?;
+        }
+        Ok(due)
+    }
+
+    /// Bytes the write-back cache holds now.
+    pub fn cache_bytes(&self) -> usize {
+        self.inner.tables.cache.bytes()
+    }
+
+    /// Bytes of the block files.
+    pub fn block_files_size(&self) -> u64 {
+        self.inner.tables.files.size_on_disk()
+    }
+
+    /// Bytes of the database (sled's files).
+    pub fn database_size(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.db.size_on_disk()?)
+    }
+
+    /// The state's own bytes: Σ key + value over every entry (cache and database), what
+    /// the database would hold with no overhead. Scans everything: for benchmarks and
+    /// diagnostics.
+    pub fn logical_state_bytes(&self) -> Result<u64, StoreError> {
+        let t = &self.inner.tables;
+        let mut n = 0u64;
+        let all = cache::Merged::new(
+            t.tree.iter(),
+            t.cache
+                .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded),
+        );
+        for item in all {
+            let (k, v) = item?;
+            n += (k.len() + v.len()) as u64;
+        }
+        Ok(n)
     }
 
     /// Whether this store keeps the explorer indexes ([`StoreOptions::explorer_index`]).
@@ -291,9 +422,20 @@ impl Store {
         self.inner.params.genesis_id
     }
 
-    /// Size of the database on disk, in bytes.
+    /// Size of the store on disk (the database and the block files), in bytes.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.inner.db.size_on_disk()?)
+        Ok(self.inner.db.size_on_disk()? + self.block_files_size())
+    }
+}
+
+impl Drop for Inner {
+    /// The last handle going checkpoints, so a clean stop leaves nothing to replay.
+    fn drop(&mut self) {
+        if self.tables.cache.len() > 0 {
+            if let Err(e) = self.tables.flush() {
+                tracing::error!(error = %e, "checkpoint on close failed: the next start replays the block files");
+            }
+        }
     }
 }
 
@@ -344,7 +486,7 @@ fn explorer_mode(tables: &Tables, options: StoreOptions, path: &Path) -> Result<
             batch.put::<ExplorerIndex>(&(), &false);
             tables.apply(batch)?;
             // On disk before any entry goes: a store never says "indexed" with holes.
-            tables.tree.flush()?;
+            tables.flush()?;
             tracing::warn!(path = %path.display(), "dropping the explorer indexes (explorer_index = false): tx_get of confirmed transactions and the address_* methods will be unavailable");
             purge_explorer(tables)?;
             Ok(false)
@@ -372,10 +514,11 @@ fn purge_explorer(tables: &Tables) -> Result<(), StoreError> {
             }
             purged += batch.writes;
             tables.apply(batch)?;
+            // Deletions reach sled only at a checkpoint, and the next chunk is read there.
+            tables.flush()?;
         }
     }
     if purged > 0 {
-        tables.tree.flush()?;
         tracing::info!(entries = purged, "dropped the explorer indexes");
     }
     Ok(())

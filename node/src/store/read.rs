@@ -3,7 +3,7 @@
 
 use super::tables::{
     address_bytes, key, AddressHistory, AddressOutputKey, AddressOutputs, BlockIndex, Blocks,
-    Coins, EquivocationKey, Equivocations, Headers, Heights, HistoryKey, Stakes, TxIndex, Undo,
+    Coins, EquivocationKey, Equivocations, Headers, Heights, HistoryKey, Stakes, TxIndex,
     KIND_COIN, KIND_STAKE,
 };
 use super::types::{
@@ -58,7 +58,7 @@ impl Store {
 
     /// A stored block (main chain or not).
     pub fn block(&self, id: &BlockId) -> Result<Option<Block>, StoreError> {
-        self.inner.tables.get::<Blocks>(id)
+        self.inner.tables.block(id)
     }
 
     /// A stored block's header and signature (cheap: the body is not read).
@@ -93,7 +93,7 @@ impl Store {
 
     /// Undo data of a main-chain block.
     pub fn undo_record(&self, id: &BlockId) -> Result<Option<UndoRecord>, StoreError> {
-        self.inner.tables.get::<Undo>(id)
+        self.inner.tables.undo(id)
     }
 
     /// An unspent coin output.
@@ -297,9 +297,13 @@ impl Store {
     }
 
     /// The raw sled tree, for fault-injection tests only: writing to it bypasses every
-    /// invariant of the store.
+    /// invariant of the store. Checkpoints first, so the tree holds the whole state (and
+    /// the cache nothing that would hide a raw write).
     #[doc(hidden)]
     pub fn raw_tree_for_tests(&self) -> &sled::Tree {
+        if let Err(e) = self.checkpoint() {
+            panic!("checkpoint before raw access failed: {e}");
+        }
         &self.inner.tables.tree
     }
 

@@ -1,15 +1,18 @@
 //! Every table of the store, declared in one place (reth's `tables!`, Zebra's column
 //! families). All tables live in ONE sled tree and are told apart by a one-byte key prefix,
-//! so a block's whole effect is one `sled::Batch` applied atomically.
+//! so a block's whole effect is one batch applied atomically (to the write-back cache, and
+//! from there to sled at a checkpoint). Block bodies and undo data are not here: they are
+//! records in the block files, which `Blocks` and `Undo` point into.
 //!
 //! Keys: `prefix ‖ key bytes`, integers big-endian so that byte order is numeric order.
 //! Values: the consensus codec ([`tfchain_types::codec`]), decoded with a per-table size
 //! limit; bytes that do not decode are reported as [`StoreError::Corrupt`], never a panic.
 
 use super::error::StoreError;
+use super::segments::{FileLoc, FilePos};
 use super::types::{
-    BlockIndexEntry, EventPosition, HistoryEntry, StoredEquivocation, StoredEvent, Totals,
-    TxLocation, UndoRecord,
+    BlockIndexEntry, CommitRecord, EventPosition, HistoryEntry, StoredEquivocation, StoredEvent,
+    Totals, TxLocation,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -18,7 +21,7 @@ use tfchain_consensus::{CoinEntry, StakeEntry};
 use tfchain_contracts::{GridKey, GridValue};
 use tfchain_types::limits::MAX_BLOCK_SIZE;
 use tfchain_types::{
-    codec, Address, AddressKind, Block, BlockId, GridEvent, Hash, Height, OutputId, TxId,
+    codec, Address, AddressKind, BlockId, GridEvent, Hash, Height, OutputId, TxId,
 };
 
 /// A table: a key prefix, a key type and a value type.
@@ -81,14 +84,23 @@ tables! {
     /// `()` → whether the store keeps the explorer indexes (`TxIndex`, `AddressHistory`,
     /// `AddressOutputs`). Written when the store is created or the indexes are dropped.
     ExplorerIndex = 0x04, () => bool, limit SMALL_LIMIT;
-    /// BlockId → the full block (main chain and side blocks alike).
-    Blocks = 0x10, BlockId => Block, limit MAX_BLOCK_SIZE;
+    /// `()` → how far the block files reached at the last checkpoint: the commit records
+    /// after it are replayed on open.
+    FlushPoint = 0x05, () => FilePos, limit SMALL_LIMIT;
+    /// BlockId → where the full block is in the block files (main chain and side blocks
+    /// alike).
+    Blocks = 0x10, BlockId => FileLoc, limit SMALL_LIMIT;
     /// BlockId → its metadata, parent and status.
     BlockIndex = 0x11, BlockId => BlockIndexEntry, limit SMALL_LIMIT;
     /// Height (BE) → BlockId of the main chain.
     Heights = 0x12, Height => BlockId, limit SMALL_LIMIT;
-    /// BlockId → undo data (the diff and the totals after the block), main chain only.
-    Undo = 0x13, BlockId => UndoRecord, limit UNDO_LIMIT;
+    /// BlockId → where its commit record (with the undo data: the diff and the totals
+    /// after the block) is in the block files; main chain only.
+    Undo = 0x13, BlockId => FileLoc, limit SMALL_LIMIT;
+    /// height BE ‖ BlockId → `()`: the stored blocks that are not on the main chain (side
+    /// blocks, blocks a reorganisation undid, invalid ones), by height, so that those
+    /// that can never be chosen again are forgotten, also after a restart.
+    SideHeights = 0x15, SideKey => (), limit SMALL_LIMIT;
     /// BlockId → its header and signature (for header sync without decoding bodies).
     Headers = 0x14, BlockId => SignedHeader, limit SMALL_LIMIT;
     /// OutputId → unspent coin output.
@@ -157,6 +169,11 @@ pub(crate) fn decode_key<T: Table>(raw_key: &[u8]) -> Result<T::Key, StoreError>
             key: hex::encode(raw_key),
             detail: "malformed key".into(),
         })
+}
+
+/// Decodes a commit record read from the block files.
+pub(crate) fn decode_commit(bytes: &[u8]) -> Result<CommitRecord, String> {
+    decode_limited::<CommitRecord>(bytes, UNDO_LIMIT)
 }
 
 /// `codec::decode` with a run-time limit (the codec takes it as a const parameter).
@@ -276,6 +293,29 @@ impl KeyCodec for AddressOutputKey {
             address: read_address(&bytes[..33])?,
             kind,
             output: OutputId(read_hash(&bytes[34..])?),
+        })
+    }
+}
+
+/// Key of [`SideHeights`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SideKey {
+    pub height: Height,
+    pub id: BlockId,
+}
+
+impl KeyCodec for SideKey {
+    fn write_key(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.height.to_be_bytes());
+        out.extend_from_slice(self.id.as_bytes());
+    }
+    fn read_key(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != 8 + 32 {
+            return None;
+        }
+        Some(SideKey {
+            height: u64::from_be_bytes(bytes[..8].try_into().ok()?),
+            id: BlockId(read_hash(&bytes[8..])?),
         })
     }
 }

@@ -49,6 +49,19 @@ pub struct UndoRecord {
     pub events: Vec<GridEvent>,
 }
 
+/// The record a commit appends to the block files: which block joined the main chain on
+/// which parent, with everything needed to replay the commit after a crash (or to undo
+/// it). The `Undo` table points at it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitRecord {
+    /// Where the block itself is.
+    pub block: super::segments::FileLoc,
+    pub parent: BlockId,
+    pub meta: BlockMeta,
+    pub fees: Currency,
+    pub undo: UndoRecord,
+}
+
 /// A grid event as stored: with the block that yielded it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredEvent {

@@ -4,9 +4,7 @@ use super::check::{coin_key, stake_key};
 use super::db::Tables;
 use super::error::StoreError;
 use super::indexes::block_indexes;
-use super::tables::{
-    AddressHistory, AddressOutputs, Blocks, Coins, Heights, Stakes, TxIndex, Undo,
-};
+use super::tables::{AddressHistory, AddressOutputs, Coins, Heights, Stakes, TxIndex};
 
 /// The deep index check behind [`super::Store::verify_indexes`]: every main-chain block's
 /// transaction-index and address-history entries exist with the right values and nothing
@@ -25,7 +23,7 @@ pub(crate) fn verify_indexes(
     };
     if !t.explorer {
         for prefix in super::tables::EXPLORER_PREFIXES {
-            if t.tree.scan_prefix([prefix]).next().is_some() {
+            if t.any_with_prefix(prefix)? {
                 note(format!(
                     "the store keeps no explorer indexes, but table prefix {prefix:#04x} holds entries"
                 ));
@@ -39,7 +37,7 @@ pub(crate) fn verify_indexes(
             note(format!("no main-chain block at height {h}"));
             continue;
         };
-        let (Some(block), Some(undo)) = (t.get::<Blocks>(&id)?, t.get::<Undo>(&id)?) else {
+        let (Some(block), Some(undo)) = (t.block(&id)?, t.undo(&id)?) else {
             note(format!(
                 "block {id} at height {h} lacks its body or undo data"
             ));

@@ -3,21 +3,24 @@
 
 use super::db::{Tables, WriteBatch};
 use super::indexes::block_indexes;
+use super::segments::{FileLoc, Kind};
 use super::tables::{
     AddressHistory, AddressOutputKey, AddressOutputs, BlockIndex, Blocks, Coins, EquivocationKey,
     Equivocations, Headers, Heights, RunningTotals, Stakes, Tip, TxIndex, Undo, KIND_COIN,
     KIND_STAKE,
 };
-use super::tables::{GridEvents, GridState, NodeEventKey, NodeEvents, SideEvents};
+use super::tables::{
+    GridEvents, GridState, NodeEventKey, NodeEvents, SideEvents, SideHeights, SideKey,
+};
 use super::types::{
-    BlockIndexEntry, BlockStatus, EventPosition, StoredEquivocation, StoredEvent, Totals,
-    UndoRecord,
+    BlockIndexEntry, BlockStatus, CommitRecord, EventPosition, StoredEquivocation, StoredEvent,
+    Totals, UndoRecord,
 };
 use super::{Store, StoreError, META_CACHE_BLOCKS};
 use tfchain_consensus::equivocation::{is_equivocation, SignedHeader};
 use tfchain_consensus::{BlockDiff, BlockMeta, BlockOutcome};
 use tfchain_contracts::GridValue;
-use tfchain_types::{Block, BlockId, Currency, GridEvent, Height, OutputId};
+use tfchain_types::{codec, Block, BlockId, Currency, GridEvent, Height, OutputId};
 
 impl Store {
     /// Commits `block`, a child of the tip, with the `outcome` that `apply_block` returned
@@ -53,6 +56,9 @@ impl Store {
             before,
         )?;
         self.inner.tables.apply(batch)?;
+        self.inner
+            .since_checkpoint
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 
         let mut head = self.inner.head.write();
         head.tip = outcome.meta.clone();
@@ -76,42 +82,10 @@ impl Store {
             let head = self.inner.head.read();
             (head.tip.clone(), head.totals)
         };
-        if tip.height == 0 {
-            return Err(StoreError::UndoGenesis);
-        }
-        let missing = |what: &str| {
-            StoreError::unrecoverable(format!(
-                "the tip block {} at height {} has no {what}",
-                tip.id, tip.height
-            ))
-        };
-        let block = t.get::<Blocks>(&tip.id)?.ok_or_else(|| missing("body"))?;
-        let entry = t
-            .get::<BlockIndex>(&tip.id)?
-            .ok_or_else(|| missing("index entry"))?;
-        let undo = t
-            .get::<Undo>(&tip.id)?
-            .ok_or_else(|| missing("undo data"))?;
-        let parent = t
-            .get::<BlockIndex>(&entry.parent)?
-            .ok_or_else(|| missing("parent index entry"))?
-            .meta;
-        let restored = totals_before(totals, &undo.diff).ok_or_else(|| {
-            StoreError::unrecoverable(format!(
-                "undoing block {} would make the running totals negative",
-                tip.id
-            ))
-        })?;
-
         let mut batch = t.batch();
-        stage_diff_reverse(&mut batch, &undo.diff);
-        stage_unindex(&mut batch, &block, &entry, &undo).map_err(|detail| StoreError::Corrupt {
-            table: "Undo",
-            key: tip.id.to_string(),
-            detail: format!("undo data does not match its block: {detail}"),
-        })?;
-        batch.put::<Tip>(&(), &parent.id);
-        batch.put::<RunningTotals>(&(), &restored);
+        let (block, parent, restored) = stage_undo_tip(t, &mut batch, &tip, totals)?;
+        // Recorded before it applies: replay after a crash undoes it again.
+        t.files.append(Kind::Undo, &codec::encode(&tip.id))?;
         t.apply(batch)?;
 
         let mut head = self.inner.head.write();
@@ -138,6 +112,7 @@ impl Store {
         for _ in 0..n {
             self.undo_tip()?;
         }
+        self.checkpoint()?;
         Ok(self.tip())
     }
 
@@ -171,9 +146,20 @@ impl Store {
                 return Err(StoreError::OnMainChain(id));
             }
         }
+        let loc = match t.get::<Blocks>(&id)? {
+            Some(loc) => loc,
+            None => t.files.append(Kind::Block, &tfchain_types::encode(block))?,
+        };
         let mut batch = t.batch();
-        stage_body(&mut batch, block);
+        stage_body(&mut batch, block, loc);
         batch.put::<BlockIndex>(&id, &entry);
+        batch.put::<SideHeights>(
+            &SideKey {
+                height: entry.meta.height,
+                id,
+            },
+            &(),
+        );
         t.apply(batch)
     }
 
@@ -187,14 +173,37 @@ impl Store {
         match t.get::<BlockIndex>(id)? {
             None => Ok(()),
             Some(e) if e.status == BlockStatus::OnMain => Err(StoreError::OnMainChain(*id)),
-            Some(_) => {
+            Some(e) => {
                 let mut batch = t.batch();
                 batch.delete::<Blocks>(id);
                 batch.delete::<Headers>(id);
                 batch.delete::<BlockIndex>(id);
+                batch.delete::<SideHeights>(&SideKey {
+                    height: e.meta.height,
+                    id: *id,
+                });
                 t.apply(batch)
             }
         }
+    }
+
+    /// The stored blocks off the main chain at heights up to `max_height` (at most
+    /// `limit`, lowest first): below `tip - max_reorg_depth` they can never be chosen.
+    pub fn side_blocks_up_to(
+        &self,
+        max_height: Height,
+        limit: usize,
+    ) -> Result<Vec<BlockId>, StoreError> {
+        let upper = std::ops::Bound::Included(super::tables::key::<SideHeights>(&SideKey {
+            height: max_height,
+            id: BlockId(tfchain_types::Hash([0xff; 32])),
+        }));
+        self.inner
+            .tables
+            .range::<SideHeights>(&[], std::ops::Bound::Unbounded, upper)
+            .take(limit)
+            .map(|r| r.map(|(k, ())| k.id))
+            .collect()
     }
 
     /// Marks a stored block invalid (it failed validation). Refuses a main-chain block.
@@ -254,9 +263,55 @@ impl Store {
     }
 }
 
+/// Stages the undo of the main-chain tip `tip`, whose totals are `totals`: restores what it
+/// spent and the grid records it changed, removes what it created and its index entries,
+/// moves its events to `SideEvents` and makes its parent the tip. Returns the block, its
+/// parent and the totals after the undo. Live undo and replay share it.
+pub(crate) fn stage_undo_tip(
+    t: &Tables,
+    batch: &mut WriteBatch,
+    tip: &BlockMeta,
+    totals: Totals,
+) -> Result<(Block, BlockMeta, Totals), StoreError> {
+    if tip.height == 0 {
+        return Err(StoreError::UndoGenesis);
+    }
+    let missing = |what: &str| {
+        StoreError::unrecoverable(format!(
+            "the tip block {} at height {} has no {what}",
+            tip.id, tip.height
+        ))
+    };
+    let block = t.block(&tip.id)?.ok_or_else(|| missing("body"))?;
+    let entry = t
+        .get::<BlockIndex>(&tip.id)?
+        .ok_or_else(|| missing("index entry"))?;
+    let undo = t.undo(&tip.id)?.ok_or_else(|| missing("undo data"))?;
+    let parent = t
+        .get::<BlockIndex>(&entry.parent)?
+        .ok_or_else(|| missing("parent index entry"))?
+        .meta;
+    let restored = totals_before(totals, &undo.diff).ok_or_else(|| {
+        StoreError::unrecoverable(format!(
+            "undoing block {} would make the running totals negative",
+            tip.id
+        ))
+    })?;
+    stage_diff_reverse(batch, &undo.diff);
+    stage_unindex(batch, &block, &entry, &undo).map_err(|detail| StoreError::Corrupt {
+        table: "Undo",
+        key: tip.id.to_string(),
+        detail: format!("undo data does not match its block: {detail}"),
+    })?;
+    batch.put::<Tip>(&(), &parent.id);
+    batch.put::<RunningTotals>(&(), &restored);
+    Ok((block, parent, restored))
+}
+
 /// Stages the commit of `block` with `outcome` on a parent whose totals are `before`;
 /// returns the totals after it. Checks that the diff fits the stored state (what it spends
-/// exists, what it creates does not) so a wrong outcome cannot corrupt the store.
+/// exists, what it creates does not) so a wrong outcome cannot corrupt the store. Appends
+/// the block (unless the block files hold it already) and its commit record.
 pub(crate) fn stage_commit(
     t: &Tables,
     batch: &mut WriteBatch,
@@ -264,6 +319,20 @@ pub(crate) fn stage_commit(
     outcome: &BlockOutcome,
     parent: BlockId,
     before: Totals,
+) -> Result<Totals, StoreError> {
+    stage_commit_at(t, batch, block, outcome, parent, before, None)
+}
+
+/// [`stage_commit`], or with `replay`: the locations of the block and of its commit record,
+/// already in the block files (a commit replayed after a crash, which appends nothing).
+pub(crate) fn stage_commit_at(
+    t: &Tables,
+    batch: &mut WriteBatch,
+    block: &Block,
+    outcome: &BlockOutcome,
+    parent: BlockId,
+    before: Totals,
+    replay: Option<(FileLoc, FileLoc)>,
 ) -> Result<Totals, StoreError> {
     let id = block.id();
     let mismatch = |detail: String| StoreError::OutcomeMismatch { block: id, detail };
@@ -281,9 +350,35 @@ pub(crate) fn stage_commit(
     })?;
     let totals = totals_after(before, diff)
         .ok_or_else(|| mismatch("the running totals would overflow or go negative".into()))?;
+    let indexes = if t.explorer {
+        Some(block_indexes(block, id, diff).map_err(mismatch)?)
+    } else {
+        None
+    };
+    let (block_loc, commit_loc) = match replay {
+        Some(locs) => locs,
+        None => {
+            let block_loc = match t.get::<Blocks>(&id)? {
+                Some(loc) => loc,
+                None => t.files.append(Kind::Block, &tfchain_types::encode(block))?,
+            };
+            let record = CommitRecord {
+                block: block_loc,
+                parent,
+                meta: meta.clone(),
+                fees: outcome.fees,
+                undo: UndoRecord {
+                    diff: diff.clone(),
+                    totals,
+                    events: outcome.events.clone(),
+                },
+            };
+            let commit_loc = t.files.append(Kind::Commit, &codec::encode(&record))?;
+            (block_loc, commit_loc)
+        }
+    };
     stage_diff_forward(batch, diff);
-    if t.explorer {
-        let indexes = block_indexes(block, id, diff).map_err(mismatch)?;
+    if let Some(indexes) = indexes {
         for (txid, loc) in &indexes.txs {
             batch.put::<TxIndex>(txid, loc);
         }
@@ -291,7 +386,7 @@ pub(crate) fn stage_commit(
             batch.put::<AddressHistory>(k, e);
         }
     }
-    stage_body(batch, block);
+    stage_body(batch, block, block_loc);
     batch.put::<BlockIndex>(
         &id,
         &BlockIndexEntry {
@@ -301,26 +396,23 @@ pub(crate) fn stage_commit(
         },
     );
     batch.put::<Heights>(&meta.height, &id);
+    batch.delete::<SideHeights>(&SideKey {
+        height: meta.height,
+        id,
+    });
     stage_events(batch, id, meta.height, &outcome.events);
     // Back on the main chain (a reorganisation returned to it): its events are live again.
     batch.delete::<SideEvents>(&id);
-    batch.put::<Undo>(
-        &id,
-        &UndoRecord {
-            diff: diff.clone(),
-            totals,
-            events: outcome.events.clone(),
-        },
-    );
+    batch.put::<Undo>(&id, &commit_loc);
     batch.put::<Tip>(&(), &id);
     batch.put::<RunningTotals>(&(), &totals);
     Ok(totals)
 }
 
-/// The block body and its signed header.
-fn stage_body(batch: &mut WriteBatch, block: &Block) {
+/// Where the block body is, and its signed header.
+fn stage_body(batch: &mut WriteBatch, block: &Block, loc: FileLoc) {
     let id = block.id();
-    batch.put::<Blocks>(&id, block);
+    batch.put::<Blocks>(&id, &loc);
     batch.put::<Headers>(
         &id,
         &SignedHeader {
@@ -571,6 +663,13 @@ pub(crate) fn stage_unindex(
     }
     batch.delete::<Heights>(&entry.meta.height);
     batch.delete::<Undo>(&id);
+    batch.put::<SideHeights>(
+        &SideKey {
+            height: entry.meta.height,
+            id,
+        },
+        &(),
+    );
     batch.put::<BlockIndex>(
         &id,
         &BlockIndexEntry {

@@ -39,7 +39,10 @@ pub fn open_with(
         &chain.genesis,
         &outcome,
         &chain.params,
-        tfchain_node::store::StoreOptions { explorer_index },
+        tfchain_node::store::StoreOptions {
+            explorer_index,
+            ..Default::default()
+        },
     )
 }
 
