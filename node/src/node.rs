@@ -178,6 +178,11 @@ impl RunningNode {
         }
     }
 
+    /// Why the chain task stopped the node, if it did (the store could not write).
+    pub fn fatal_error(&self) -> Option<String> {
+        self.chain.fatal_error()
+    }
+
     /// Stops the producer and the RPC server, lets the chain task finish and flushes.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);

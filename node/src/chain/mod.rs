@@ -66,6 +66,20 @@ pub struct ChainHandle {
     pub pool: Arc<Mutex<Pool>>,
     pub params: Arc<ChainParams>,
     refused_held: Arc<Mutex<Vec<BlockId>>>,
+    /// Why the chain task stopped itself, if it did (the store cannot write).
+    fatal: Arc<std::sync::OnceLock<String>>,
+}
+
+/// A store error that means nothing more can be written (disk full, I/O failure): the
+/// chain task stops, and with it the node, rather than refuse every block while it runs.
+fn fatal_store_error<T>(r: &Result<T, ChainError>) -> Option<String> {
+    match r {
+        Err(ChainError::Store(e)) if e.is_write_failure() => Some(format!(
+            "the chain store cannot write: {e}. The node stops; nothing committed is lost \
+             (the store recovers on the next start)"
+        )),
+        _ => None,
+    }
 }
 
 impl std::fmt::Debug for Command {
@@ -124,6 +138,11 @@ impl ChainHandle {
     }
 
     /// Whether the chain task is still running.
+    /// Why the chain task stopped itself (the store could not write), if it did.
+    pub fn fatal_error(&self) -> Option<String> {
+        self.fatal.get().cloned()
+    }
+
     pub fn is_running(&self) -> bool {
         !self.commands.is_closed()
     }
@@ -143,7 +162,9 @@ pub fn spawn(
         pool: writer.pool.clone(),
         params: Arc::new(writer.params.clone()),
         refused_held: Arc::clone(&writer.refused_held),
+        fatal: Arc::default(),
     };
+    let fatal = Arc::clone(&handle.fatal);
     std::thread::Builder::new()
         .name("chain".into())
         .spawn(move || {
@@ -156,13 +177,27 @@ pub fn spawn(
                             origin,
                             reply,
                         } => {
-                            let _ = reply.send(writer.submit_block(*block, origin));
+                            let r = writer.submit_block(*block, origin);
+                            let stop = fatal_store_error(&r);
+                            let _ = reply.send(r);
+                            if let Some(why) = stop {
+                                error!("{why}");
+                                let _ = fatal.set(why);
+                                break;
+                            }
                         }
                         Command::Txs { txs, reply } => {
                             let _ = reply.send(writer.submit_txs(txs));
                         }
                         Command::Flush { reply } => {
-                            let _ = reply.send(writer.flush());
+                            let r = writer.flush();
+                            let stop = fatal_store_error(&r);
+                            let _ = reply.send(r);
+                            if let Some(why) = stop {
+                                error!("{why}");
+                                let _ = fatal.set(why);
+                                break;
+                            }
                         }
                         Command::Tick => writer.retry_held(),
                     }

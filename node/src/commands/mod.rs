@@ -37,6 +37,9 @@ pub enum CommandError {
     },
     #[error("{0}")]
     Usage(String),
+    /// The node stopped itself (its store could not write).
+    #[error("{0}")]
+    Fatal(String),
 }
 
 impl From<crate::chain::ChainError> for CommandError {

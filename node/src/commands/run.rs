@@ -70,11 +70,15 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         _ = shutdown_signal() => info!("signal received: shutting down"),
         _ = running.stop_requested() => info!("stop requested: shutting down"),
     }
+    let fatal = running.fatal_error();
     running.stop().await;
     if let Some(t) = temp {
         info!(dir = %t.path().display(), "removing the dev data dir");
     }
-    Ok(())
+    match fatal {
+        Some(why) => Err(CommandError::Fatal(why)),
+        None => Ok(()),
+    }
 }
 
 fn print_dev_banner(
