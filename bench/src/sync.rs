@@ -111,6 +111,7 @@ pub fn run() -> anyhow::Result<()> {
             data_dir: Some(dir.path().join("import")),
             config: None,
             explorer_index: None,
+            db_cache: None,
         },
         input: file,
     })
