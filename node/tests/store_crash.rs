@@ -41,7 +41,12 @@ fn crash_child() {
         .open(std::env::var(CHILD_LOG).expect("log path"))
         .expect("child log");
     let mut chain = test_chain();
-    let store = open(std::path::Path::new(&dir), &chain).expect("child open");
+    // A tiny cache: background checkpoints start every few blocks.
+    let options = tfchain_node::store::StoreOptions {
+        db_cache_mib: Some(1),
+        ..Default::default()
+    };
+    let store = open_options(std::path::Path::new(&dir), &chain, options).expect("child open");
     chain.state = replay(&store, &chain);
     log_state(&mut log, &store, false);
     for n in 0u64.. {
@@ -77,8 +82,9 @@ fn crash_child() {
             use std::io::Write;
             writeln!(log, "F").expect("child log");
         }
+        // Between blocks, as the chain writer does: a background checkpoint when due.
+        store.maybe_checkpoint().expect("child checkpoint");
         if n % 50 == 49 {
-            // A checkpoint now and then, as the cache bound would make one.
             store.checkpoint().expect("child checkpoint");
         }
     }

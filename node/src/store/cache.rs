@@ -6,6 +6,7 @@
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// A cached write: a value, or a deletion of a value sled holds.
 #[derive(Clone, Debug)]
@@ -21,6 +22,9 @@ enum Entry {
 /// Per-entry bookkeeping counted against the cache size, beyond key and value bytes.
 const ENTRY_OVERHEAD: usize = 64;
 
+/// The cache: the `active` layer takes writes; at a checkpoint it becomes the `frozen`
+/// layer, which a background flush writes to sled while a new active layer fills. Reads
+/// look in active, then frozen, then sled.
 #[derive(Debug, Default)]
 pub(crate) struct Cache {
     map: RwLock<Map>,
@@ -30,6 +34,28 @@ pub(crate) struct Cache {
 struct Map {
     entries: BTreeMap<Vec<u8>, Entry>,
     bytes: usize,
+    frozen: Option<Arc<Frozen>>,
+}
+
+/// A layer being written to sled.
+#[derive(Debug)]
+pub(crate) struct Frozen {
+    entries: BTreeMap<Vec<u8>, Entry>,
+    pub bytes: usize,
+}
+
+impl Frozen {
+    /// The layer as one sled batch, and how many entries it holds.
+    pub fn to_batch(&self) -> (sled::Batch, usize) {
+        let mut batch = sled::Batch::default();
+        for (k, e) in &self.entries {
+            match e {
+                Entry::Put { value, .. } => batch.insert(k.as_slice(), value.as_slice()),
+                Entry::Delete => batch.remove(k.as_slice()),
+            }
+        }
+        (batch, self.entries.len())
+    }
 }
 
 fn cost(key: &[u8], e: &Entry) -> usize {
@@ -48,11 +74,36 @@ pub(crate) enum Cached {
     Miss,
 }
 
+fn lookup(e: &Entry) -> Cached {
+    match e {
+        Entry::Put { value, .. } => Cached::Value(value.clone()),
+        Entry::Delete => Cached::Deleted,
+    }
+}
+
+impl Map {
+    /// Whether sled holds `key` once the frozen layer is written, if the layers know.
+    fn known_in_db(&self, key: &[u8]) -> Option<bool> {
+        match self.entries.get(key) {
+            Some(Entry::Put { in_db, .. }) => Some(*in_db),
+            Some(Entry::Delete) => Some(true),
+            None => self
+                .frozen
+                .as_ref()
+                .and_then(|f| f.entries.get(key))
+                .map(|e| matches!(e, Entry::Put { .. })),
+        }
+    }
+}
+
 impl Cache {
     pub fn get(&self, key: &[u8]) -> Cached {
-        match self.map.read().entries.get(key) {
-            Some(Entry::Put { value, .. }) => Cached::Value(value.clone()),
-            Some(Entry::Delete) => Cached::Deleted,
+        let map = self.map.read();
+        if let Some(e) = map.entries.get(key) {
+            return lookup(e);
+        }
+        match map.frozen.as_ref().and_then(|f| f.entries.get(key)) {
+            Some(e) => lookup(e),
             None => Cached::Miss,
         }
     }
@@ -65,17 +116,10 @@ impl Cache {
         in_db: impl Fn(&[u8]) -> Result<bool, sled::Error>,
     ) -> Result<(), sled::Error> {
         // Settle what sled holds before taking the lock: readers are never held up by sled.
-        let mut known = Vec::with_capacity(writes.len());
-        {
+        let known: Vec<Option<bool>> = {
             let map = self.map.read();
-            for (k, _) in &writes {
-                known.push(match map.entries.get(k) {
-                    Some(Entry::Put { in_db, .. }) => Some(*in_db),
-                    Some(Entry::Delete) => Some(true),
-                    None => None,
-                });
-            }
-        }
+            writes.iter().map(|(k, _)| map.known_in_db(k)).collect()
+        };
         let mut settled = Vec::with_capacity(writes.len());
         for ((k, _), k_known) in writes.iter().zip(known) {
             settled.push(match k_known {
@@ -111,60 +155,84 @@ impl Cache {
         Ok(())
     }
 
-    /// Bytes the cache holds (keys, values and per-entry overhead).
+    /// Bytes the active layer holds (keys, values and per-entry overhead).
     pub fn bytes(&self) -> usize {
         self.map.read().bytes
     }
 
+    /// Bytes of both layers (what the `--db-cache` bound covers).
+    pub fn total_bytes(&self) -> usize {
+        let map = self.map.read();
+        map.bytes + map.frozen.as_ref().map_or(0, |f| f.bytes)
+    }
+
+    /// Entries in the active layer.
     pub fn len(&self) -> usize {
         self.map.read().entries.len()
     }
 
-    /// The cached entries in `(lower, upper)`, in key order; `None` is a deletion.
+    /// The cached entries in `(lower, upper)` (active over frozen), in key order; `None`
+    /// is a deletion.
     pub fn range(
         &self,
         lower: Bound<Vec<u8>>,
         upper: Bound<Vec<u8>>,
     ) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
         let map = self.map.read();
-        if map.entries.is_empty() || empty_range(&lower, &upper) {
+        if empty_range(&lower, &upper) {
             return Vec::new();
         }
-        map.entries
-            .range((lower, upper))
-            .map(|(k, e)| {
-                (
-                    k.clone(),
-                    match e {
-                        Entry::Put { value, .. } => Some(value.clone()),
-                        Entry::Delete => None,
-                    },
-                )
-            })
-            .collect()
-    }
-
-    /// Every cached write as one sled batch (what a checkpoint applies), and how many.
-    pub fn to_batch(&self) -> (sled::Batch, usize) {
-        let map = self.map.read();
-        let mut batch = sled::Batch::default();
-        for (k, e) in &map.entries {
-            match e {
-                Entry::Put { value, .. } => batch.insert(k.as_slice(), value.as_slice()),
-                Entry::Delete => batch.remove(k.as_slice()),
+        let value = |e: &Entry| match e {
+            Entry::Put { value, .. } => Some(value.clone()),
+            Entry::Delete => None,
+        };
+        let mut out: BTreeMap<&Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+        if let Some(f) = &map.frozen {
+            for (k, e) in f.entries.range((lower.clone(), upper.clone())) {
+                out.insert(k, value(e));
             }
         }
-        (batch, map.entries.len())
+        for (k, e) in map.entries.range((lower, upper)) {
+            out.insert(k, value(e));
+        }
+        out.into_iter().map(|(k, v)| (k.clone(), v)).collect()
     }
 
-    /// Forgets everything (after the batch of [`Cache::to_batch`] reached sled).
+    /// Turns the active layer into the frozen one (to be written to sled) and starts an
+    /// empty active layer. The previous frozen layer must be gone ([`Cache::thaw`]).
+    pub fn freeze(&self) -> Arc<Frozen> {
+        let mut map = self.map.write();
+        assert!(
+            map.frozen.is_none(),
+            "a checkpoint started before the previous one finished"
+        );
+        let frozen = Arc::new(Frozen {
+            entries: std::mem::take(&mut map.entries),
+            bytes: std::mem::take(&mut map.bytes),
+        });
+        map.frozen = Some(Arc::clone(&frozen));
+        frozen
+    }
+
+    /// The frozen layer, if one is being (or failed to be) written.
+    pub fn frozen(&self) -> Option<Arc<Frozen>> {
+        self.map.read().frozen.clone()
+    }
+
+    /// Forgets the frozen layer (its batch reached sled).
+    pub fn thaw(&self) {
+        let old = self.map.write().frozen.take();
+        drop(old); // outside the lock: freeing a large map takes a while
+    }
+
+    /// Discards the active layer (replay going back to the last checkpoint).
     pub fn clear(&self) {
         let old = {
             let mut map = self.map.write();
             map.bytes = 0;
             std::mem::take(&mut map.entries)
         };
-        drop(old); // outside the lock: freeing a large map takes a while
+        drop(old);
     }
 }
 
@@ -323,6 +391,7 @@ mod tests {
             base in proptest::collection::btree_map(proptest::collection::vec(0u8..4, 1..3), any::<u8>(), 0..12),
             writes in proptest::collection::vec((proptest::collection::vec(0u8..4, 1..3), proptest::option::of(any::<u8>())), 0..24),
             pattern in proptest::collection::vec(any::<bool>(), 0..40),
+            later in proptest::collection::vec((proptest::collection::vec(0u8..4, 1..3), proptest::option::of(any::<u8>())), 0..24),
         ) {
             let base: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().map(|(k, v)| (k, vec![v])).collect();
             let tree = db_with(&base);
@@ -365,9 +434,28 @@ mod tests {
                     Cached::Miss => prop_assert_eq!(tree.get(k).expect("the call succeeds").map(|x| x.to_vec()), Some(v.clone())),
                 }
             }
-            let (batch, _) = cache.to_batch();
+            // A checkpoint in the background: frozen, more writes land in a new active
+            // layer, and reads see both before and after the frozen batch reaches sled.
+            let frozen = cache.freeze();
+            for (k, v) in &later {
+                let v = v.map(|b| vec![b]);
+                cache.apply(vec![(k.clone(), v.clone())], |k| tree.contains_key(k)).expect("the call succeeds");
+                match v {
+                    Some(v) => { model.insert(k.clone(), v); }
+                    None => { model.remove(k); }
+                }
+            }
+            let expect: Vec<(Vec<u8>, Vec<u8>)> = model.clone().into_iter().collect();
+            let read_all = || -> Vec<(Vec<u8>, Vec<u8>)> { merged().map(|r| { let (k, v) = r.expect("the call succeeds"); (k.to_vec(), v.to_vec()) }).collect() };
+            prop_assert_eq!(&read_all(), &expect);
+            let (batch, _) = frozen.to_batch();
             tree.apply_batch(batch).expect("the call succeeds");
-            cache.clear();
+            prop_assert_eq!(&read_all(), &expect);
+            cache.thaw();
+            prop_assert_eq!(&read_all(), &expect);
+            let (batch, _) = cache.freeze().to_batch();
+            tree.apply_batch(batch).expect("the call succeeds");
+            cache.thaw();
             prop_assert_eq!(cache.bytes(), 0);
             let after: Vec<_> = tree.iter().map(|r| { let (k, v) = r.expect("the call succeeds"); (k.to_vec(), v.to_vec()) }).collect();
             prop_assert_eq!(after, expect);
@@ -389,7 +477,7 @@ mod tests {
             .expect("the call succeeds");
         assert_eq!(cache.len(), 0, "no tombstone for a key sled never had");
         assert_eq!(cache.bytes(), 0);
-        let (_, n) = cache.to_batch();
+        let (_, n) = cache.freeze().to_batch();
         assert_eq!(n, 0);
     }
 }

@@ -3,7 +3,7 @@
 //! [`Tables::flush`] moves the cache to sled in one atomic batch (a checkpoint). Block
 //! bodies and commit records live in the block files ([`BlockFiles`]).
 
-use super::cache::{Cache, Cached, Merged};
+use super::cache::{Cache, Cached, Frozen, Merged};
 use super::error::StoreError;
 use super::segments::{BlockFiles, FileLoc, FilePos, Kind};
 use super::tables::{
@@ -11,6 +11,7 @@ use super::tables::{
     EXPLORER_PREFIXES,
 };
 use super::types::{CommitRecord, UndoRecord};
+use parking_lot::Mutex;
 use std::ops::Bound;
 use std::sync::Arc;
 use tfchain_types::{Block, BlockId};
@@ -21,6 +22,8 @@ pub(crate) struct Tables {
     pub tree: sled::Tree,
     pub cache: Arc<Cache>,
     pub files: Arc<BlockFiles>,
+    /// The background checkpoint in flight, if any.
+    pub flusher: Arc<Mutex<Option<Flusher>>>,
     /// Whether this store keeps the explorer indexes ([`is_explorer`]). When it does not,
     /// batches drop every write to them, so commit, undo and repair need no case of their
     /// own.
@@ -127,14 +130,61 @@ impl Tables {
     /// [`Tables::flush`] recording `end` as the point replay starts from (replay itself
     /// checkpoints part-way, where it has replayed to).
     pub fn flush_to(&self, end: FilePos) -> Result<usize, StoreError> {
+        self.wait_flush()?;
+        if let Some(left) = self.cache.frozen() {
+            // A background checkpoint failed part-way: write its layer first.
+            write_frozen(&self.tree, &self.cache, &left)?;
+        }
         let mut b = self.batch();
         b.put::<FlushPoint>(&(), &end);
         self.apply(b)?;
-        let (batch, n) = self.cache.to_batch();
-        self.tree.apply_batch(batch)?;
-        self.tree.flush()?;
-        self.cache.clear();
-        Ok(n)
+        let frozen = self.cache.freeze();
+        write_frozen(&self.tree, &self.cache, &frozen)
+    }
+
+    /// [`Tables::flush`] on a background thread: the block files are synced and the cache
+    /// frozen here; sled is written there while commits go on into a new active layer.
+    /// Waits first for the previous background checkpoint (its error, if any, is returned
+    /// here), so at most two layers exist.
+    pub fn flush_in_background(&self) -> Result<(), StoreError> {
+        self.wait_flush()?;
+        if self.cache.frozen().is_some() {
+            return self.flush().map(|_| ());
+        }
+        self.files.sync()?;
+        let mut b = self.batch();
+        b.put::<FlushPoint>(&(), &self.files.end());
+        self.apply(b)?;
+        let frozen = self.cache.freeze();
+        let (tree, cache) = (self.tree.clone(), Arc::clone(&self.cache));
+        let handle = std::thread::Builder::new()
+            .name("checkpoint".into())
+            .spawn(move || write_frozen(&tree, &cache, &frozen))
+            .map_err(|e| StoreError::Io {
+                what: "starting the checkpoint thread".into(),
+                source: e,
+            })?;
+        *self.flusher.lock() = Some(handle);
+        Ok(())
+    }
+
+    /// Waits for the background checkpoint, if one runs.
+    pub fn wait_flush(&self) -> Result<(), StoreError> {
+        let Some(handle) = self.flusher.lock().take() else {
+            return Ok(());
+        };
+        let started = std::time::Instant::now();
+        let r = handle
+            .join()
+            .map_err(|_| StoreError::unrecoverable("the checkpoint thread panicked"))?;
+        let waited = started.elapsed();
+        if waited > std::time::Duration::from_millis(50) {
+            tracing::debug!(
+                ms = waited.as_millis() as u64,
+                "waited for the background checkpoint"
+            );
+        }
+        r.map(|_| ())
     }
 
     /// Entries of `T` whose key starts with `partial`, in key order (reversible).
@@ -180,6 +230,18 @@ fn decode_entry<T: Table>(
 ) -> Result<(T::Key, T::Value), StoreError> {
     let (k, v) = r?;
     Ok((decode_key::<T>(&k)?, decode_value::<T>(&k, &v)?))
+}
+
+/// The thread of a background checkpoint: the entries it wrote, or why it failed.
+pub(crate) type Flusher = std::thread::JoinHandle<Result<usize, StoreError>>;
+
+/// Writes a frozen layer to sled in one atomic batch, fsyncs, and forgets the layer.
+fn write_frozen(tree: &sled::Tree, cache: &Cache, frozen: &Frozen) -> Result<usize, StoreError> {
+    let (batch, n) = frozen.to_batch();
+    tree.apply_batch(batch)?;
+    tree.flush()?;
+    cache.thaw();
+    Ok(n)
 }
 
 /// The smallest key greater than every key starting with `p`, if any.

@@ -33,17 +33,25 @@ pub fn open_with(
     chain: &TestChain,
     explorer_index: Option<bool>,
 ) -> Result<Store, StoreError> {
-    let outcome = apply_genesis(&chain.genesis, &chain.params).expect("test genesis applies");
-    Store::open_with_genesis_block(
+    open_options(
         dir,
-        &chain.genesis,
-        &outcome,
-        &chain.params,
+        chain,
         tfchain_node::store::StoreOptions {
             explorer_index,
             ..Default::default()
         },
     )
+}
+
+/// [`open`] with any options.
+#[allow(dead_code)]
+pub fn open_options(
+    dir: &Path,
+    chain: &TestChain,
+    options: tfchain_node::store::StoreOptions,
+) -> Result<Store, StoreError> {
+    let outcome = apply_genesis(&chain.genesis, &chain.params).expect("test genesis applies");
+    Store::open_with_genesis_block(dir, &chain.genesis, &outcome, &chain.params, options)
 }
 
 /// Up to `n` payments from distinct funded keys (so they never conflict), chosen by `seed`.
