@@ -90,6 +90,55 @@ fn crash_child() {
     }
 }
 
+const CHILD_EXIT: &str = "TFCHAIN_STORE_CRASH_CHILD_EXIT";
+
+/// Commits 30 blocks, flushes (block files synced, no checkpoint) and exits without
+/// running any destructor: an unclean stop whose commits only the block files hold.
+#[test]
+#[ignore = "a child process of reopening_after_an_unclean_stop_while_dropping_the_indexes_keeps_every_block"]
+fn unclean_exit_child() {
+    let Ok(dir) = std::env::var(CHILD_EXIT) else {
+        return;
+    };
+    let mut chain = test_chain();
+    let store = open(std::path::Path::new(&dir), &chain).expect("child open");
+    for i in 0..30 {
+        let txs = block_txs(&chain, i);
+        step(&mut chain, &store, txs);
+    }
+    store.flush().expect("child flush");
+    std::process::exit(0);
+}
+
+/// Dropping the explorer indexes on open checkpoints; it must come after replay, or the
+/// commits that only the block files held would be skipped for good.
+#[test]
+fn reopening_after_an_unclean_stop_while_dropping_the_indexes_keeps_every_block() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chain = test_chain();
+    let exe = std::env::current_exe().expect("test binary path");
+    let status = Command::new(&exe)
+        .args(["unclean_exit_child", "--exact", "--ignored", "--nocapture"])
+        .env(CHILD_EXIT, dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run the child");
+    assert!(status.success());
+    let store = open_with(dir.path(), &chain, Some(false)).expect("reopen without indexes");
+    assert_eq!(store.tip().height, 30, "every flushed block is back");
+    assert_eq!(store.open_report().repaired, None, "nothing to repair");
+    let mem = replay(&store, &chain);
+    assert_eq!(
+        store.totals().coins,
+        mem.total_coins(),
+        "the state is whole"
+    );
+    drop(store);
+    let store = open_with(dir.path(), &chain, None).expect("reopen again");
+    assert_eq!(store.tip().height, 30);
+}
+
 #[test]
 fn kill_9_at_any_moment_recovers() {
     let dir = tempfile::tempdir().expect("tempdir");

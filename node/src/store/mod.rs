@@ -271,8 +271,12 @@ impl Store {
                         ))
                     }
                 }
-                tables.explorer = explorer_mode(&tables, options, &path)?;
+                // Replay first, as the store was when it stopped (with the indexes it
+                // recorded): anything that checkpoints before it (dropping the indexes
+                // does) would move the replay point past commits not yet in the database.
+                tables.explorer = tables.get::<ExplorerIndex>(&())?.unwrap_or(true);
                 replay::replay(&tables)?;
+                tables.explorer = explorer_mode(&tables, options, &path)?;
             }
         }
 
