@@ -11,7 +11,7 @@
 //! | 1003 | `TX_INVALID` | a submitted transaction breaks a consensus rule (PROTOCOL.md §4.3, §7.3) | `{reason, sender_fault, rule, detail?}` |
 //! | 1004 | `TX_REJECTED_BY_POOL` | the transaction is valid but the pool's policy refuses it (pool full, fee rate too low, too many unconfirmed ancestors, replacement rules) | `{reason}` |
 //! | 1005 | `ADMIN_DISABLED` | an `admin_*` method was called on a node started without `--rpc-admin` | none |
-//! | 1006 | `UNAVAILABLE` | the node cannot answer yet (still syncing, shutting down, index still being built); retry later | `{reason}` |
+//! | 1006 | `UNAVAILABLE` | the node cannot answer yet (still syncing, shutting down, index still being built); retry later | `{reason}`; while the explorer index catches up also `{index_height, tip_height}` |
 //! | 1007 | `INDEX_DISABLED` | the node keeps no explorer indexes (started with `--explorer-index false`): confirmed transactions by ID and the `address_*` methods need a node that keeps them | none |
 //! | 1008 | `WEBSOCKET_REQUIRED` | a subscription method (`*_subscribe*`, `*_unsubscribe*`) was called over plain HTTP: subscriptions need a WebSocket connection to the same address (`ws://…`) | `{method}` |
 //! | 1009 | `TOO_MANY_OUTPUTS` | the address has more unspent outputs than the node reads for one call (`max_address_outputs`, default 10000) | `{limit}` |
@@ -325,6 +325,31 @@ pub fn not_synced(height: Height, best_known: Height) -> ErrorObjectOwned {
     unavailable(format!(
         "still syncing, at height {height} of about {best_known}"
     ))
+}
+
+/// The `data` of an [`UNAVAILABLE`] error while the explorer index catches up: the reason,
+/// and the heights of the index (`None`: not even the genesis block yet) and of the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct IndexBehindData {
+    pub reason: String,
+    pub index_height: Option<Height>,
+    pub tip_height: Height,
+}
+
+/// [`UNAVAILABLE`] while the explorer index is behind the chain (being built, or catching
+/// up after a start or a reorganisation).
+pub fn index_behind(index_height: Option<Height>, tip_height: Height) -> ErrorObjectOwned {
+    let at = index_height.map_or_else(|| "none".to_string(), |h| h.to_string());
+    let reason = format!("the explorer index is still catching up: at height {at} of {tip_height}");
+    ErrorObjectOwned::owned(
+        UNAVAILABLE,
+        format!("the node cannot answer yet: {reason}; retry later"),
+        Some(IndexBehindData {
+            reason,
+            index_height,
+            tip_height,
+        }),
+    )
 }
 
 /// [`INDEX_DISABLED`]: the method reads an explorer index this node does not keep.

@@ -13,7 +13,7 @@ use tfchain_node::store::{Store, StoreError};
 use tfchain_types::codec;
 
 /// Key prefixes of the transaction index, the address history and the address outputs.
-const EXPLORER_PREFIXES: [u8; 3] = [0x30, 0x31, 0x32];
+const EXPLORER_PREFIXES: [u8; 4] = [0x06, 0x30, 0x31, 0x32];
 /// Raw keys of the schema version and the explorer-index flag.
 const SCHEMA_KEY: [u8; 1] = [0x00];
 
@@ -114,7 +114,7 @@ fn without_explorer_indexes_blocks_commit_undo_and_reopen_exactly() {
 }
 
 #[test]
-fn an_indexed_store_drops_its_indexes_and_cannot_grow_them_back() {
+fn an_indexed_store_drops_its_indexes_and_builds_them_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut chain = test_chain();
     let store = open_with(dir.path(), &chain, None).expect("open");
@@ -141,23 +141,61 @@ fn an_indexed_store_drops_its_indexes_and_cannot_grow_them_back() {
     ));
     drop(store);
 
-    match open_with(dir.path(), &chain, Some(true)) {
-        Err(e @ StoreError::ExplorerIndexMissing { .. }) => {
-            let msg = e.to_string();
-            assert!(msg.contains("fresh --data-dir"), "{msg}");
-        }
-        other => panic!("asking for indexes the store lacks: {other:?}"),
-    }
-
-    // The refusal changed nothing: the store opens and goes on without indexes.
-    let store = open_with(dir.path(), &chain, None).expect("reopen");
-    assert!(!store.explorer_index());
+    // Asked for again, the indexes are built from the genesis block in the background,
+    // while the chain goes on.
+    let store = open_with(dir.path(), &chain, Some(true)).expect("reopen building the indexes");
+    assert!(store.explorer_index());
     for i in 20..25 {
         let txs = block_txs(&chain, i);
         step(&mut chain, &store, txs);
     }
     assert_state(&store, &chain);
-    assert_eq!(explorer_entries(&store), 0);
+    assert_indexes_exact(&store);
+    assert!(store.tx_location(&txids[0]).expect("read").is_some());
+    drop(store);
+
+    // And they stay: reopened without saying, still exact.
+    let store = open_with(dir.path(), &chain, None).expect("reopen");
+    assert!(store.explorer_index());
+    assert_indexes_exact(&store);
+}
+
+/// Schema 5 kept the explorer indexes in the chain's batches, with full locations in the
+/// transaction index; schema 6 has the indexer write them. A schema-5 store is migrated on
+/// open: its indexes are dropped (whatever they held) and rebuilt, the state untouched.
+#[test]
+fn a_schema_5_store_is_migrated_and_its_indexes_rebuilt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut chain = test_chain();
+    let store = open(dir.path(), &chain).expect("open");
+    let mut txids = Vec::new();
+    for i in 0..8 {
+        let txs = block_txs(&chain, i);
+        let (block, _) = step(&mut chain, &store, txs);
+        txids.extend(block.transactions.iter().map(|t| t.txid()));
+    }
+    // The indexer idle at the tip, so nothing writes behind the raw edits.
+    store
+        .wait_indexed(std::time::Duration::from_secs(30))
+        .expect("indexed");
+    let tree = store.raw_tree_for_tests();
+    tree.insert(SCHEMA_KEY, codec::encode(&5u32))
+        .expect("write");
+    // A transaction-index entry in a layout schema 6 cannot read, and no index tip.
+    tree.insert([0x30u8, 0xaa, 0xbb], vec![0u8; 44])
+        .expect("write");
+    tree.remove([0x06u8]).expect("write");
+    tree.flush().expect("flush");
+    drop(store);
+
+    let store = open_with(dir.path(), &chain, None).expect("a schema 5 store opens");
+    assert_eq!(store.open_report().repaired, None);
+    assert_state(&store, &chain);
+    assert_indexes_exact(&store);
+    assert!(store.tx_location(&txids[3]).expect("read").is_some());
+    drop(store);
+    let store = open_with(dir.path(), &chain, None).expect("and again, as schema 6");
+    assert_indexes_exact(&store);
 }
 
 /// Schemas 3 and 4 kept the blocks inside the database; schema 5 keeps them in block files.

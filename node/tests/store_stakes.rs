@@ -1,6 +1,6 @@
 //! Issue #12 item 3: the producer's stake lookup reads only blockstake outputs. Dust sent to
 //! a validator (100,000 coin outputs at its address here) must not make `stakes_of` walk
-//! them: it reads the address index's blockstake entries alone.
+//! them: it scans the blockstake outputs alone (never the address index, which may lag).
 
 mod store_common;
 

@@ -5,7 +5,7 @@ use crate::blockfile::{BlockReader, BlockWriter};
 use crate::chain::{BlockVerdict, ChainWriter, Origin};
 use crate::cli::{ChainArgs, ExportArgs, ImportArgs, RollbackArgs};
 use crate::clock::{Clock, SystemClock};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use parking_lot::Mutex;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,7 +60,8 @@ pub fn export(args: ExportArgs) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Imports a block file; returns (blocks applied, seconds).
+/// Imports a block file; returns (blocks applied, seconds until the chain and, when the
+/// store keeps them, the explorer indexes reached the last block).
 pub fn import(args: ImportArgs) -> Result<(u64, f64), CommandError> {
     let (store, genesis) = open(&args.chain)?;
     let io = |source| CommandError::Io {
@@ -127,12 +128,29 @@ pub fn import(args: ImportArgs) -> Result<(u64, f64), CommandError> {
         .store()
         .checkpoint()
         .map_err(crate::chain::ChainError::from)?;
-    let secs = start.elapsed().as_secs_f64();
+    let chain_secs = start.elapsed().as_secs_f64();
     println!(
-        "imported {applied} blocks ({skipped} already present) in {secs:.2}s; tip height {}",
+        "imported {applied} blocks ({skipped} already present) in {chain_secs:.2}s; tip height {}",
         writer.tip_height()
     );
-    Ok((applied, secs))
+    // The explorer indexes follow on their own thread: done when they reach the tip too.
+    let store = writer.store();
+    if store.explorer_index() {
+        loop {
+            match store.wait_indexed(std::time::Duration::from_secs(5)) {
+                Ok(()) => break,
+                Err(StoreError::IndexBehind { indexed, tip }) => {
+                    info!(indexed, tip, "waiting for the explorer index")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        println!(
+            "explorer index at the tip after {:.2}s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok((applied, start.elapsed().as_secs_f64()))
 }
 
 pub fn rollback(args: RollbackArgs) -> Result<(), CommandError> {

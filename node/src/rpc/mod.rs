@@ -201,6 +201,10 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> jsonrpsee::types::ErrorObje
 pub(crate) fn store_error(e: crate::store::StoreError) -> jsonrpsee::types::ErrorObjectOwned {
     match e {
         crate::store::StoreError::NoExplorerIndex => tfchain_api::error::index_disabled(),
+        crate::store::StoreError::IndexBehind { indexed, tip } => {
+            tfchain_api::error::index_behind(indexed, tip)
+        }
+        e @ crate::store::StoreError::IndexFailed(_) => tfchain_api::error::unavailable(e),
         e => internal(e),
     }
 }

@@ -1,6 +1,6 @@
 //! `tx_*` methods.
 
-use super::{internal, store_error, Rpc};
+use super::{blocking, internal, store_error, Rpc};
 use jsonrpsee::core::{async_trait, RpcResult};
 use tfchain_api::error;
 use tfchain_api::params::decode_tx_hex;
@@ -38,19 +38,14 @@ impl TxApiServer for Rpc {
                 status: TxStatus::Pool,
             });
         }
-        let store = &self.chain.store;
-        let Some(loc) = store.tx_location(&txid).map_err(store_error)? else {
-            return Err(error::tx_not_found(&txid));
-        };
-        let block = store
-            .block(&loc.block)
-            .map_err(internal)?
-            .ok_or_else(|| internal(format!("indexed block {} is missing", loc.block)))?;
-        let tx = block
-            .transactions
-            .get(loc.position as usize)
-            .cloned()
-            .ok_or_else(|| internal(format!("tx index of {txid} points past its block")))?;
+        let store = self.chain.store.clone();
+        // Off the executor: a transaction not indexed yet waits for the indexer.
+        let (tx, loc, store) = blocking(move || match store.transaction(&txid) {
+            Ok(Some((tx, loc))) => Ok((tx, loc, store)),
+            Ok(None) => Err(error::tx_not_found(&txid)),
+            Err(e) => Err(store_error(e)),
+        })
+        .await?;
         let tip = store.tip().height;
         Ok(TxInfo {
             txid,

@@ -27,8 +27,7 @@ use super::db::{Tables, WriteBatch};
 use super::error::StoreError;
 use super::tables::GridState;
 use super::tables::{
-    AddressOutputKey, AddressOutputs, BlockIndex, Coins, Heights, RunningTotals, SideHeights,
-    SideKey, Stakes, Tip, TxIndex, Undo, KIND_COIN, KIND_STAKE,
+    BlockIndex, Coins, Heights, RunningTotals, SideHeights, SideKey, Stakes, Tip, Undo,
 };
 use super::types::{BlockIndexEntry, BlockStatus, ConsistencyReport, Totals, UndoRecord};
 use super::write::{grid_amounts, stage_unindex};
@@ -75,7 +74,6 @@ struct Undone {
     height: Height,
     id: BlockId,
     entry: Option<BlockIndexEntry>,
-    block: Option<Block>,
     undo: Option<UndoRecord>,
 }
 
@@ -124,37 +122,17 @@ impl Plan {
     }
 
     fn into_batch(self, t: &Tables) -> Result<WriteBatch, StoreError> {
+        // The explorer indexes are not touched: a repaired store rebuilds them.
         let mut batch = t.batch();
-        // Address-index entries: drop those of every output the repair touches (as stored,
-        // and as the rolled-back diffs describe them), then add those of what remains.
-        for key in &self.overlay.index_deletes {
-            batch.delete::<AddressOutputs>(key);
-        }
-        for (id, old) in &self.overlay.orig_coins {
-            if let Some(old) = old {
-                batch.delete::<AddressOutputs>(&coin_key(id, old));
-            }
-        }
-        for (id, old) in &self.overlay.orig_stakes {
-            if let Some(old) = old {
-                batch.delete::<AddressOutputs>(&stake_key(id, old));
-            }
-        }
         for (id, new) in &self.overlay.coins {
             match new {
-                Some(e) => {
-                    batch.put::<Coins>(id, e);
-                    batch.put::<AddressOutputs>(&coin_key(id, e), &());
-                }
+                Some(e) => batch.put::<Coins>(id, e),
                 None => batch.delete::<Coins>(id),
             }
         }
         for (id, new) in &self.overlay.stakes {
             match new {
-                Some(e) => {
-                    batch.put::<Stakes>(id, e);
-                    batch.put::<AddressOutputs>(&stake_key(id, e), &());
-                }
+                Some(e) => batch.put::<Stakes>(id, e),
                 None => batch.delete::<Stakes>(id),
             }
         }
@@ -165,17 +143,12 @@ impl Plan {
             }
         }
         for u in &self.undone {
-            let unindexed = match (&u.entry, &u.block, &u.undo) {
-                (Some(entry), Some(block), Some(undo)) => {
-                    stage_unindex(&mut batch, block, entry, undo).is_ok()
-                }
-                _ => false,
-            };
-            if unindexed {
+            if let (Some(entry), Some(undo)) = (&u.entry, &u.undo) {
+                stage_unindex(&mut batch, entry, undo);
                 continue;
             }
             // No usable undo data: the block was never applied (checked by the plan), so
-            // only its height entry and any transaction-index entry naming it can exist.
+            // only its height entry can exist.
             batch.delete::<Heights>(&u.height);
             batch.delete::<Undo>(&u.id);
             match &u.entry {
@@ -197,16 +170,6 @@ impl Plan {
                 }
                 None => batch.delete::<BlockIndex>(&u.id),
             }
-            if let Some(block) = &u.block {
-                for tx in &block.transactions {
-                    let txid = tx.txid();
-                    if let Ok(Some(loc)) = t.get::<TxIndex>(&txid) {
-                        if loc.block == u.id {
-                            batch.delete::<TxIndex>(&txid);
-                        }
-                    }
-                }
-            }
         }
         if let Some(e) = &self.stray_tip {
             batch.put::<BlockIndex>(
@@ -223,31 +186,11 @@ impl Plan {
     }
 }
 
-pub(crate) fn coin_key(id: &OutputId, e: &CoinEntry) -> AddressOutputKey {
-    AddressOutputKey {
-        address: e.condition.address(),
-        kind: KIND_COIN,
-        output: *id,
-    }
-}
-
-pub(crate) fn stake_key(id: &OutputId, e: &StakeEntry) -> AddressOutputKey {
-    AddressOutputKey {
-        address: e.condition.address(),
-        kind: KIND_STAKE,
-        output: *id,
-    }
-}
-
 /// Planned changes to the unspent outputs, on top of the stored ones.
 #[derive(Default)]
 struct Overlay {
     coins: BTreeMap<OutputId, Option<CoinEntry>>,
     stakes: BTreeMap<OutputId, Option<StakeEntry>>,
-    orig_coins: BTreeMap<OutputId, Option<CoinEntry>>,
-    orig_stakes: BTreeMap<OutputId, Option<StakeEntry>>,
-    /// Address-index keys of the outputs the rolled-back diffs created.
-    index_deletes: Vec<AddressOutputKey>,
     /// Grid records set back to what they were before the rolled-back blocks (§7).
     grid: BTreeMap<GridKey, Option<GridValue>>,
 }
@@ -282,9 +225,6 @@ impl Overlay {
         v: Option<CoinEntry>,
     ) -> Result<Option<CoinEntry>, StoreError> {
         let old = self.coin(t, &id)?;
-        if let std::collections::btree_map::Entry::Vacant(slot) = self.orig_coins.entry(id) {
-            slot.insert(t.get::<Coins>(&id)?);
-        }
         self.coins.insert(id, v);
         Ok(old)
     }
@@ -296,9 +236,6 @@ impl Overlay {
         v: Option<StakeEntry>,
     ) -> Result<Option<StakeEntry>, StoreError> {
         let old = self.stake(t, &id)?;
-        if let std::collections::btree_map::Entry::Vacant(slot) = self.orig_stakes.entry(id) {
-            slot.insert(t.get::<Stakes>(&id)?);
-        }
         self.stakes.insert(id, v);
         Ok(old)
     }
@@ -336,14 +273,12 @@ impl Overlay {
             || StoreError::unrecoverable("rolling back makes the unspent totals overflow");
         let mut coins = totals.coins.0;
         let mut stakes = totals.blockstakes;
-        for (id, e) in &diff.coins_created {
-            self.index_deletes.push(coin_key(id, e));
+        for (id, _) in &diff.coins_created {
             if let Some(old) = self.set_coin(t, *id, None)? {
                 coins = coins.checked_sub(old.value.0).ok_or_else(overflow)?;
             }
         }
-        for (id, e) in &diff.stakes_created {
-            self.index_deletes.push(stake_key(id, e));
+        for (id, _) in &diff.stakes_created {
             if let Some(old) = self.set_stake(t, *id, None)? {
                 stakes = stakes.checked_sub(old.value).ok_or_else(overflow)?;
             }
@@ -537,7 +472,7 @@ fn plan(t: &Tables, params: &ChainParams) -> Result<Plan, StoreError> {
         let links_ok = broken.range(h.saturating_sub(depth)..=h).next().is_none();
 
         match (sound, entry, block, undo) {
-            (true, Some(entry), Some(block), Some(undo)) => {
+            (true, Some(entry), Some(_), Some(undo)) => {
                 let bad = overlay.mismatches(t, &undo.diff)?;
                 if bad == 0 && totals == undo.totals && links_ok {
                     break (id, entry, undo);
@@ -574,7 +509,6 @@ fn plan(t: &Tables, params: &ChainParams) -> Result<Plan, StoreError> {
                     height: h,
                     id,
                     entry: Some(entry),
-                    block: Some(block),
                     undo: Some(undo),
                 });
             }
@@ -602,7 +536,6 @@ fn plan(t: &Tables, params: &ChainParams) -> Result<Plan, StoreError> {
                     height: h,
                     id,
                     entry,
-                    block: Some(block),
                     undo,
                 });
             }

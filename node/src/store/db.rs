@@ -24,9 +24,8 @@ pub(crate) struct Tables {
     pub files: Arc<BlockFiles>,
     /// The background checkpoint in flight, if any.
     pub flusher: Arc<Mutex<Option<Flusher>>>,
-    /// Whether this store keeps the explorer indexes ([`is_explorer`]). When it does not,
-    /// batches drop every write to them, so commit, undo and repair need no case of their
-    /// own.
+    /// Whether this store keeps the explorer indexes ([`is_explorer`]), which the indexer
+    /// writes (straight to sled, never through batches and the cache).
     pub explorer: bool,
 }
 
@@ -43,7 +42,6 @@ impl Tables {
         WriteBatch {
             ops: Vec::new(),
             writes: 0,
-            explorer: self.explorer,
         }
     }
 
@@ -257,34 +255,29 @@ fn prefix_end(p: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Writes staged for one atomic commit ([`Tables::batch`]). Later writes to a key replace
-/// earlier ones. Writes to the explorer indexes are dropped when the store keeps none.
+/// earlier ones. Never holds an explorer-index write: the indexer writes those.
 #[derive(Debug)]
 pub(crate) struct WriteBatch {
     ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     pub writes: usize,
-    explorer: bool,
 }
 
 impl WriteBatch {
     pub fn put<T: Table>(&mut self, k: &T::Key, v: &T::Value) {
-        if !self.explorer && is_explorer::<T>() {
-            return;
-        }
+        debug_assert!(
+            !is_explorer::<T>(),
+            "the indexer writes the explorer indexes"
+        );
         self.ops.push((key::<T>(k), Some(value::<T>(v))));
         self.writes += 1;
     }
 
     pub fn delete<T: Table>(&mut self, k: &T::Key) {
-        if !self.explorer && is_explorer::<T>() {
-            return;
-        }
+        debug_assert!(
+            !is_explorer::<T>(),
+            "the indexer writes the explorer indexes"
+        );
         self.ops.push((key::<T>(k), None));
-        self.writes += 1;
-    }
-
-    /// Deletes a raw key (purging a table by prefix).
-    pub fn delete_raw(&mut self, raw: sled::IVec) {
-        self.ops.push((raw.to_vec(), None));
         self.writes += 1;
     }
 }

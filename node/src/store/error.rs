@@ -55,13 +55,19 @@ pub enum StoreError {
     #[error("block {0} is on the main chain: undo it (rollback or reorg) before storing it as a side block or marking it invalid")]
     OnMainChain(BlockId),
 
-    #[error("the store in {} keeps no explorer indexes (it was created or last opened with explorer_index = false); they cannot be added to an existing store: sync or import-blocks into a fresh --data-dir to have them", path.display())]
-    ExplorerIndexMissing { path: PathBuf },
-
     #[error(
         "this node keeps no explorer indexes (explorer_index = false): ask a node that keeps them"
     )]
     NoExplorerIndex,
+
+    #[error("the explorer index is still catching up: at height {} of {tip}", indexed.map_or_else(|| "none".to_string(), |h| h.to_string()))]
+    IndexBehind {
+        indexed: Option<Height>,
+        tip: Height,
+    },
+
+    #[error("the explorer indexer stopped: {0}; restart the node")]
+    IndexFailed(String),
 
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },

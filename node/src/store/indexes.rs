@@ -2,7 +2,7 @@
 //! index and the address history. Both are a pure function of the block and its diff, so
 //! commit and undo compute the very same keys.
 
-use super::tables::HistoryKey;
+use super::tables::{AddressOutputKey, HistoryKey, KIND_COIN, KIND_STAKE};
 use super::types::{HistoryEntry, HistorySource, TxLocation};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -151,4 +151,36 @@ fn entry(
             blockstakes_received: 0,
             blockstakes_sent: 0,
         })
+}
+
+/// The address-output index entries a diff removes (its spent outputs') and adds (its
+/// created outputs').
+pub(crate) fn address_output_changes(
+    diff: &BlockDiff,
+) -> (Vec<AddressOutputKey>, Vec<AddressOutputKey>) {
+    let gone = (diff.coins_spent.iter().map(|(id, e)| coin_key(id, e)))
+        .chain(diff.stakes_spent.iter().map(|(id, e)| stake_key(id, e)))
+        .collect();
+    let added = (diff.coins_created.iter().map(|(id, e)| coin_key(id, e)))
+        .chain(diff.stakes_created.iter().map(|(id, e)| stake_key(id, e)))
+        .collect();
+    (gone, added)
+}
+
+/// The address-output index key of an unspent coin output.
+pub(crate) fn coin_key(id: &OutputId, e: &tfchain_consensus::CoinEntry) -> AddressOutputKey {
+    AddressOutputKey {
+        address: e.condition.address(),
+        kind: KIND_COIN,
+        output: *id,
+    }
+}
+
+/// The address-output index key of an unspent blockstake output.
+pub(crate) fn stake_key(id: &OutputId, e: &tfchain_consensus::StakeEntry) -> AddressOutputKey {
+    AddressOutputKey {
+        address: e.condition.address(),
+        kind: KIND_STAKE,
+        output: *id,
+    }
 }

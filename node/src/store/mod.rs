@@ -31,6 +31,7 @@ mod db;
 mod error;
 mod events;
 mod grid;
+mod indexer;
 mod indexes;
 mod read;
 mod replay;
@@ -43,6 +44,8 @@ mod write;
 
 pub use error::StoreError;
 pub use events::{CursorError, LogEvent, LogPosition};
+pub use indexer::IndexStatus;
+pub use read::INDEX_WAIT;
 pub use segments::{FileLoc, FilePos};
 pub use types::{
     AddressTx, BlockIndexEntry, BlockStatus, ChainEvent, CommitRecord, ConsistencyReport,
@@ -67,8 +70,11 @@ use tfchain_types::{Block, BlockId};
 /// Version 4 added `ExplorerIndex` (a store may do without the explorer indexes). Version
 /// 5 moved block bodies and undo data out of sled into the block files; a version-3 or 4
 /// store is refused with a message saying how to carry its chain over
-/// (`export-blocks` with the old tfchaind, `import-blocks` with this one).
-pub const SCHEMA_VERSION: u32 = 5;
+/// (`export-blocks` with the old tfchaind, `import-blocks` with this one). Version 6 moved
+/// the explorer indexes to the indexer (with its own tip, `IndexTip`) and made the
+/// transaction index name a height and position; a version-5 store is migrated on open by
+/// dropping its explorer indexes, which the indexer then rebuilds.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The write-back cache's default size (`--db-cache`), in MiB.
 pub const DEFAULT_DB_CACHE_MIB: u64 = 256;
@@ -92,9 +98,9 @@ pub struct StoreOptions {
     /// third as many keys and the store takes about a quarter of the disk.
     ///
     /// `None`: as the store records (a new store keeps them). `Some(false)` on a store that
-    /// keeps them drops them. `Some(true)` on a store that does not is refused with
-    /// [`StoreError::ExplorerIndexMissing`]: they would have to be rebuilt from the whole
-    /// chain.
+    /// keeps them drops them. `Some(true)` on a store that does not builds them from the
+    /// genesis block, in the background (the indexer; reads answer
+    /// [`StoreError::IndexBehind`] until it reaches the tip).
     pub explorer_index: Option<bool>,
     /// The write-back cache's bound in MiB (`--db-cache`); `None`: [`DEFAULT_DB_CACHE_MIB`].
     /// A checkpoint starts when the cache's active layer holds half of it; the layer being
@@ -127,6 +133,10 @@ struct Inner {
     /// The tip, the totals and recent metadata, updated after each applied batch.
     head: RwLock<Head>,
     opened: ConsistencyReport,
+    /// The explorer indexer's progress and wake-ups.
+    index: Arc<indexer::IndexShared>,
+    /// The explorer indexer (none when the store keeps no explorer indexes).
+    indexer: Mutex<Option<indexer::Indexer>>,
 }
 
 /// In-memory mirror of the tip: `recent` is the main chain's last blocks, contiguous,
@@ -250,34 +260,17 @@ impl Store {
                     path.display()
                 )))
             }
+            Some(5) => {
+                migrate_from_5(&tables)?;
+                open_existing(&mut tables, genesis_id, options, &path)?;
+            }
             Some(found) if found != SCHEMA_VERSION => {
                 return Err(StoreError::SchemaMismatch {
                     found,
                     expected: SCHEMA_VERSION,
                 })
             }
-            Some(_) => {
-                match tables.get::<tables::GenesisId>(&())? {
-                    Some(g) if g == genesis_id => {}
-                    Some(g) => {
-                        return Err(StoreError::WrongNetwork {
-                            found: g,
-                            expected: genesis_id,
-                        })
-                    }
-                    None => {
-                        return Err(StoreError::unrecoverable(
-                            "the database records no genesis ID",
-                        ))
-                    }
-                }
-                // Replay first, as the store was when it stopped (with the indexes it
-                // recorded): anything that checkpoints before it (dropping the indexes
-                // does) would move the replay point past commits not yet in the database.
-                tables.explorer = tables.get::<ExplorerIndex>(&())?.unwrap_or(true);
-                replay::replay(&tables)?;
-                tables.explorer = explorer_mode(&tables, options, &path)?;
-            }
+            Some(_) => open_existing(&mut tables, genesis_id, options, &path)?,
         }
 
         let opened = check::check_and_repair(&tables, params)?;
@@ -285,6 +278,18 @@ impl Store {
         tracing::info!(height = head.tip.height, tip = %head.tip.id,
             coins = %head.totals.coins.to_tft_string(), explorer_index = tables.explorer,
             "chain store opened");
+        let index = Arc::new(indexer::IndexShared::new());
+        let indexer = if tables.explorer {
+            // A repaired store's indexes may name what the repair undid: rebuild them.
+            let rebuild = opened.repaired.is_some();
+            Some(indexer::Indexer::start(
+                tables.clone(),
+                Arc::clone(&index),
+                rebuild,
+            )?)
+        } else {
+            None
+        };
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -297,6 +302,8 @@ impl Store {
                     .saturating_mul(1 << 20),
                 head: RwLock::new(head),
                 opened,
+                index,
+                indexer: Mutex::new(indexer),
             }),
         })
     }
@@ -313,6 +320,15 @@ impl Store {
         let _w = self.inner.writer.lock();
         let report = check::check_and_repair(&self.inner.tables, &self.inner.params)?;
         *self.inner.head.write() = load_head(&self.inner.tables)?;
+        if report.repaired.is_some() && self.inner.tables.explorer {
+            let mut slot = self.inner.indexer.lock();
+            *slot = None; // stopped and joined before the new one starts
+            *slot = Some(indexer::Indexer::start(
+                self.inner.tables.clone(),
+                Arc::clone(&self.inner.index),
+                true,
+            )?);
+        }
         Ok(report)
     }
 
@@ -327,6 +343,7 @@ impl Store {
     /// without the end mark, it recovers to the state at this one.
     pub fn begin_reorg(&self) -> Result<(), StoreError> {
         let _w = self.inner.writer.lock();
+        self.inner.index.set_reorg_open(true);
         self.checkpoint_locked()?;
         self.inner
             .tables
@@ -343,15 +360,9 @@ impl Store {
             .tables
             .files
             .append(segments::Kind::ReorgEnd, &[])?;
-        self.checkpoint_locked()
-    }
-
-    /// [`Store::flush`] without blocking the async executor.
-    pub async fn flush_async(&self) -> Result<(), StoreError> {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || store.flush())
-            .await
-            .map_err(|e| StoreError::unrecoverable(format!("the flush task failed: {e}")))?
+        self.checkpoint_locked()?;
+        self.inner.index.set_reorg_open(false);
+        Ok(())
     }
 
     /// Moves the write-back cache to sled in one atomic batch and fsyncs it (after syncing
@@ -459,6 +470,8 @@ impl Store {
 impl Drop for Inner {
     /// The last handle going checkpoints, so a clean stop leaves nothing to replay.
     fn drop(&mut self) {
+        // The indexer first: it reads the state this checkpoints.
+        self.indexer.lock().take();
         if self.tables.cache.len() > 0 || self.tables.flusher.lock().is_some() {
             if let Err(e) = self.tables.flush() {
                 tracing::error!(error = %e, "checkpoint on close failed: the next start replays the block files");
@@ -498,58 +511,86 @@ fn load_head(t: &Tables) -> Result<Head, StoreError> {
     })
 }
 
+/// Opens a store of the current schema: checks the network, replays the block files past
+/// the last checkpoint and settles the explorer indexes.
+fn open_existing(
+    tables: &mut Tables,
+    genesis_id: BlockId,
+    options: StoreOptions,
+    path: &Path,
+) -> Result<(), StoreError> {
+    match tables.get::<tables::GenesisId>(&())? {
+        Some(g) if g == genesis_id => {}
+        Some(g) => {
+            return Err(StoreError::WrongNetwork {
+                found: g,
+                expected: genesis_id,
+            })
+        }
+        None => {
+            return Err(StoreError::unrecoverable(
+                "the database records no genesis ID",
+            ))
+        }
+    }
+    // Replay first: anything that checkpoints before it (dropping the indexes does) would
+    // move the replay point past commits not yet in the database.
+    replay::replay(tables)?;
+    tables.explorer = explorer_mode(tables, options, path)?;
+    Ok(())
+}
+
+/// Version 5 → 6: the explorer indexes go (the indexer rebuilds them in the new layout),
+/// then the version moves. A crash in between leaves a version-5 store, migrated again.
+fn migrate_from_5(tables: &Tables) -> Result<(), StoreError> {
+    tracing::warn!(
+        "migrating the chain store from schema 5 to {SCHEMA_VERSION}: the explorer indexes \
+         are rebuilt in the background"
+    );
+    indexer::purge_now(tables)?;
+    tables.tree.insert(
+        tables::key::<SchemaVersion>(&()),
+        tables::value::<SchemaVersion>(&SCHEMA_VERSION),
+    )?;
+    tables.tree.flush()?;
+    Ok(())
+}
+
 /// Settles whether an existing store keeps the explorer indexes: as recorded, unless
-/// `options` drops them (recorded first, then purged, so a crash in between leaves a store
-/// without indexes and some garbage the next open purges).
+/// `options` says otherwise. Dropping them records it first, then purges, so a crash in
+/// between leaves a store without indexes and some garbage the next open purges. Adding
+/// them records it; the indexer then builds them from the genesis block.
 fn explorer_mode(tables: &Tables, options: StoreOptions, path: &Path) -> Result<bool, StoreError> {
     let recorded = tables.get::<ExplorerIndex>(&())?.ok_or_else(|| {
         StoreError::unrecoverable("the database does not record whether it keeps explorer indexes")
     })?;
+    let set = |keep: bool| -> Result<(), StoreError> {
+        let mut batch = tables.batch();
+        batch.put::<ExplorerIndex>(&(), &keep);
+        tables.apply(batch)?;
+        tables.flush()?;
+        Ok(())
+    };
     match (recorded, options.explorer_index) {
-        (false, Some(true)) => Err(StoreError::ExplorerIndexMissing {
-            path: path.to_path_buf(),
-        }),
+        (false, Some(true)) => {
+            indexer::purge_now(tables)?;
+            set(true)?;
+            tracing::info!(path = %path.display(), "building the explorer indexes from the genesis block in the background: tx_get of confirmed transactions and the address_* methods answer UNAVAILABLE until they reach the tip");
+            Ok(true)
+        }
         (true, Some(false)) => {
-            let mut batch = tables.batch();
-            batch.put::<ExplorerIndex>(&(), &false);
-            tables.apply(batch)?;
             // On disk before any entry goes: a store never says "indexed" with holes.
-            tables.flush()?;
+            set(false)?;
             tracing::warn!(path = %path.display(), "dropping the explorer indexes (explorer_index = false): tx_get of confirmed transactions and the address_* methods will be unavailable");
-            purge_explorer(tables)?;
+            indexer::purge_now(tables)?;
             Ok(false)
         }
         (true, _) => Ok(true),
         (false, _) => {
-            purge_explorer(tables)?;
+            indexer::purge_now(tables)?;
             Ok(false)
         }
     }
-}
-
-/// Deletes whatever the explorer indexes still hold, in bounded batches.
-fn purge_explorer(tables: &Tables) -> Result<(), StoreError> {
-    const CHUNK: usize = 10_000;
-    let mut purged = 0usize;
-    for prefix in tables::EXPLORER_PREFIXES {
-        loop {
-            let mut batch = tables.batch();
-            for item in tables.tree.scan_prefix([prefix]).keys().take(CHUNK) {
-                batch.delete_raw(item?);
-            }
-            if batch.writes == 0 {
-                break;
-            }
-            purged += batch.writes;
-            tables.apply(batch)?;
-            // Deletions reach sled only at a checkpoint, and the next chunk is read there.
-            tables.flush()?;
-        }
-    }
-    if purged > 0 {
-        tracing::info!(entries = purged, "dropped the explorer indexes");
-    }
-    Ok(())
 }
 
 /// How long [`open_db`] waits for the database lock: a store of this process that was just

@@ -1,17 +1,24 @@
 //! Reads. All take `&self` and may run on any thread while the chain task writes; each
 //! read sees whole commits (see the concurrency notes of the module).
 
+use super::indexer::IndexStatus;
 use super::tables::{
     address_bytes, key, AddressHistory, AddressOutputKey, AddressOutputs, BlockIndex, Blocks,
     Coins, EquivocationKey, Equivocations, Headers, Heights, HistoryKey, Stakes, TxIndex,
     KIND_COIN, KIND_STAKE,
 };
+use super::types::IndexedTip;
 use super::types::{
     AddressTx, BlockIndexEntry, Equivocation, HistoryCursor, HistoryEntry, OutputRef, Totals,
     TxLocation, UndoRecord,
 };
 use super::{verify, Store, StoreError};
 use std::ops::Bound;
+use std::time::Duration;
+
+/// How long a read of the explorer indexes waits for the indexer to reach the tip before
+/// answering [`StoreError::IndexBehind`] (in step with the chain it is milliseconds behind).
+pub const INDEX_WAIT: Duration = Duration::from_secs(2);
 use tfchain_consensus::equivocation::SignedHeader;
 use tfchain_consensus::{BlockMeta, CoinEntry, StakeEntry};
 use tfchain_types::{Address, Block, BlockId, Height, OutputId, OutputKind, Transaction, TxId};
@@ -107,27 +114,91 @@ impl Store {
     }
 
     /// Where a transaction sits on the main chain.
-    /// [`StoreError::NoExplorerIndex`] when the store keeps no explorer indexes.
+    /// [`StoreError::NoExplorerIndex`] when the store keeps no explorer indexes;
+    /// [`StoreError::IndexBehind`] when it is not indexed and the indexer does not reach
+    /// the tip within [`INDEX_WAIT`].
     pub fn tx_location(&self, txid: &TxId) -> Result<Option<TxLocation>, StoreError> {
-        self.need_explorer()?;
-        self.inner.tables.get::<TxIndex>(txid)
+        Ok(self.transaction(txid)?.map(|(_, loc)| loc))
     }
 
-    /// A main-chain transaction and its location.
+    /// A main-chain transaction and its location (see [`Store::tx_location`]).
     pub fn transaction(
         &self,
         txid: &TxId,
     ) -> Result<Option<(Transaction, TxLocation)>, StoreError> {
-        let Some(loc) = self.tx_location(txid)? else {
+        self.need_explorer()?;
+        if let Some(found) = self.indexed_transaction(txid)? {
+            return Ok(Some(found));
+        }
+        // Not indexed (yet?): wait for the indexer to reach the tip, then look again.
+        self.wait_indexed(INDEX_WAIT)?;
+        self.indexed_transaction(txid)
+    }
+
+    /// The transaction the index places at a height and position, if the main chain still
+    /// has it there (an entry a reorganisation made stale is not reported).
+    fn indexed_transaction(
+        &self,
+        txid: &TxId,
+    ) -> Result<Option<(Transaction, TxLocation)>, StoreError> {
+        let t = &self.inner.tables;
+        let Some(spot) = t.get::<TxIndex>(txid)? else {
             return Ok(None);
         };
-        let Some(block) = self.block(&loc.block)? else {
+        let Some(block_id) = t.get::<Heights>(&spot.height)? else {
             return Ok(None);
         };
-        Ok(usize::try_from(loc.position)
+        let Some(block) = t.block(&block_id)? else {
+            return Ok(None);
+        };
+        let tx = usize::try_from(spot.position)
             .ok()
-            .and_then(|p| block.transactions.get(p).cloned())
-            .map(|tx| (tx, loc)))
+            .and_then(|p| block.transactions.get(p).cloned());
+        Ok(tx.filter(|tx| tx.txid() == *txid).map(|tx| {
+            let loc = TxLocation {
+                height: spot.height,
+                block: block_id,
+                position: spot.position,
+            };
+            (tx, loc)
+        }))
+    }
+
+    /// How far the explorer index has got.
+    pub fn index_status(&self) -> IndexStatus {
+        self.inner.index.status()
+    }
+
+    /// Waits up to `timeout` for the explorer index to reach the tip as it is now;
+    /// [`StoreError::IndexBehind`] (or [`StoreError::IndexFailed`]) if it does not.
+    pub fn wait_indexed(&self, timeout: Duration) -> Result<(), StoreError> {
+        self.need_explorer()?;
+        let tip = self.tip();
+        let target = IndexedTip {
+            height: tip.height,
+            id: tip.id,
+        };
+        // The index covers the main chain up to the tip: it is at the tip, or past its
+        // height on the main chain (a block came meanwhile). An index tip above the height
+        // but off the main chain (a block undone) must be undone first.
+        let t = &self.inner.tables;
+        let reached = |it: &IndexedTip| {
+            it.id == target.id
+                || (it.height >= target.height
+                    && matches!(t.get::<Heights>(&it.height), Ok(Some(id)) if id == it.id))
+        };
+        let status = self.inner.index.wait_for(reached, timeout);
+        if let Some(reason) = status.failed {
+            return Err(StoreError::IndexFailed(reason));
+        }
+        if status.tip.as_ref().is_some_and(reached) {
+            Ok(())
+        } else {
+            Err(StoreError::IndexBehind {
+                indexed: status.tip.map(|t| t.height),
+                tip: tip.height,
+            })
+        }
     }
 
     /// Every unspent output of `address` (coins first, each kind by output ID).
@@ -149,7 +220,7 @@ impl Store {
         after: Option<(OutputKind, OutputId)>,
         limit: usize,
     ) -> Result<(Vec<(OutputId, OutputRef)>, Option<(OutputKind, OutputId)>), StoreError> {
-        self.need_explorer()?;
+        self.wait_indexed(INDEX_WAIT)?;
         let t = &self.inner.tables;
         let addr = address_bytes(address);
         let lower = match after {
@@ -166,6 +237,7 @@ impl Store {
         let limit = limit.max(1);
         let mut out: Vec<(OutputId, OutputRef)> = Vec::new();
         let mut next = None;
+        let mut dangling = None;
         for item in t.range::<AddressOutputs>(&addr, lower, Bound::Unbounded) {
             let (k, ()) = item?;
             if out.len() == limit {
@@ -179,14 +251,19 @@ impl Store {
             };
             match entry {
                 Some(e) => out.push((k.output, e)),
-                // The index and the outputs change in one batch; a dangling entry is damage.
-                None => {
-                    return Err(StoreError::Corrupt {
-                        table: "AddressOutputs",
-                        key: hex::encode(key::<AddressOutputs>(&k)),
-                        detail: "indexes an output that is not unspent".into(),
-                    })
-                }
+                // Spent by a block the indexer has not reached, or damage (below).
+                None => dangling = Some(k),
+            }
+        }
+        if let Some(k) = dangling {
+            // With the index at the tip, an entry naming a spent output is damage; otherwise
+            // a block came meanwhile, and the output is left out.
+            if self.index_status().tip.map(|i| i.id) == Some(self.tip().id) {
+                return Err(StoreError::Corrupt {
+                    table: "AddressOutputs",
+                    key: hex::encode(key::<AddressOutputs>(&k)),
+                    detail: "indexes an output that is not unspent".into(),
+                });
             }
         }
         Ok((out, next))
@@ -200,7 +277,7 @@ impl Store {
         after: Option<HistoryCursor>,
         limit: usize,
     ) -> Result<(Vec<AddressTx>, Option<HistoryCursor>), StoreError> {
-        self.need_explorer()?;
+        self.wait_indexed(INDEX_WAIT)?;
         let lower = match after {
             Some(c) => Bound::Excluded(history_key(address, c)),
             None => Bound::Unbounded,
@@ -221,7 +298,7 @@ impl Store {
         before: Option<HistoryCursor>,
         limit: usize,
     ) -> Result<(Vec<AddressTx>, Option<HistoryCursor>), StoreError> {
-        self.need_explorer()?;
+        self.wait_indexed(INDEX_WAIT)?;
         let upper = match before {
             Some(c) => Bound::Excluded(history_key(address, c)),
             None => Bound::Unbounded,
@@ -242,31 +319,11 @@ impl Store {
         }
     }
 
-    /// The unspent blockstake outputs of `address`: from the address index's blockstake
-    /// entries when the store keeps it (its coin entries are never read, however many
-    /// there are), else by a scan of the blockstake outputs (a few per validator). Never
-    /// touches a coin output: dust sent to a validator costs its producer nothing.
+    /// The unspent blockstake outputs of `address`, by a scan of the blockstake outputs (a
+    /// few per validator): the state itself, never the address index, which may lag the tip.
+    /// Never touches a coin output: dust sent to a validator costs its producer nothing.
     pub fn stakes_of(&self, address: &Address) -> Result<Vec<(OutputId, StakeEntry)>, StoreError> {
-        let t = &self.inner.tables;
         let mut out = Vec::new();
-        if t.explorer {
-            let mut partial = address_bytes(address).to_vec();
-            partial.push(KIND_STAKE);
-            for item in t.range::<AddressOutputs>(&partial, Bound::Unbounded, Bound::Unbounded) {
-                let (k, ()) = item?;
-                match t.get::<Stakes>(&k.output)? {
-                    Some(e) => out.push((k.output, e)),
-                    None => {
-                        return Err(StoreError::Corrupt {
-                            table: "AddressOutputs",
-                            key: hex::encode(key::<AddressOutputs>(&k)),
-                            detail: "indexes a blockstake output that is not unspent".into(),
-                        })
-                    }
-                }
-            }
-            return Ok(out);
-        }
         for item in self.unspent_stakes() {
             let (id, e) = item?;
             if e.condition.address() == *address {
@@ -292,6 +349,9 @@ impl Store {
     /// outputs (reads every main-chain block: slow on a long chain). Returns the problems
     /// found; empty when the indexes are exact.
     pub fn verify_indexes(&self) -> Result<Vec<String>, StoreError> {
+        if self.inner.tables.explorer {
+            self.wait_indexed(Duration::from_secs(120))?;
+        }
         let _w = self.inner.writer.lock();
         verify::verify_indexes(&self.inner.tables, &self.tip())
     }

@@ -11,8 +11,8 @@
 use super::error::StoreError;
 use super::segments::{FileLoc, FilePos};
 use super::types::{
-    BlockIndexEntry, CommitRecord, EventPosition, HistoryEntry, StoredEquivocation, StoredEvent,
-    Totals, TxLocation,
+    BlockIndexEntry, CommitRecord, EventPosition, HistoryEntry, IndexedTip, StoredEquivocation,
+    StoredEvent, Totals, TxSpot,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -87,6 +87,9 @@ tables! {
     /// `()` → how far the block files reached at the last checkpoint: the commit records
     /// after it are replayed on open.
     FlushPoint = 0x05, () => FilePos, limit SMALL_LIMIT;
+    /// `()` → the last block the explorer indexer indexed. Written by the indexer only,
+    /// with its entries, straight to the database (never through the state cache).
+    IndexTip = 0x06, () => IndexedTip, limit SMALL_LIMIT;
     /// BlockId → where the full block is in the block files (main chain and side blocks
     /// alike).
     Blocks = 0x10, BlockId => FileLoc, limit SMALL_LIMIT;
@@ -107,8 +110,8 @@ tables! {
     Coins = 0x20, OutputId => CoinEntry, limit OUTPUT_LIMIT;
     /// OutputId → unspent blockstake output.
     Stakes = 0x21, OutputId => StakeEntry, limit OUTPUT_LIMIT;
-    /// TxId → where the transaction sits on the main chain.
-    TxIndex = 0x30, TxId => TxLocation, limit SMALL_LIMIT;
+    /// TxId → the height and position of the transaction on the main chain.
+    TxIndex = 0x30, TxId => TxSpot, limit SMALL_LIMIT;
     /// address(33) ‖ height BE ‖ position BE → what one transaction (or a block's payouts)
     /// did to the address. Main chain only.
     AddressHistory = 0x31, HistoryKey => HistoryEntry, limit SMALL_LIMIT;
@@ -129,8 +132,10 @@ tables! {
     SideEvents = 0x53, BlockId => Vec<GridEvent>, limit UNDO_LIMIT;
 }
 
-/// The prefixes of the explorer indexes, which a store may do without.
-pub(crate) const EXPLORER_PREFIXES: [u8; 3] = [
+/// The prefixes of the explorer indexes, which a store may do without; the indexer alone
+/// writes them.
+pub(crate) const EXPLORER_PREFIXES: [u8; 4] = [
+    IndexTip::PREFIX,
     TxIndex::PREFIX,
     AddressHistory::PREFIX,
     AddressOutputs::PREFIX,

@@ -94,6 +94,24 @@ pub struct TxLocation {
     pub position: u32,
 }
 
+/// What the transaction index keeps per transaction: where it sits, by height. The block
+/// is the main chain's at that height (`Heights`); a reader checks the transaction there
+/// still has the ID it looked up, so an entry a reorganisation made stale (until the
+/// indexer catches up) is never reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxSpot {
+    pub height: Height,
+    pub position: u32,
+}
+
+/// The last block the explorer indexer has indexed: its entries are in the database, those
+/// of the blocks after it are not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexedTip {
+    pub height: Height,
+    pub id: BlockId,
+}
+
 /// What an address-history entry is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HistorySource {

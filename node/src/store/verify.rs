@@ -1,15 +1,15 @@
 //! The deep check of the explorer indexes ([`super::Store::verify_indexes`]).
 
-use super::check::{coin_key, stake_key};
 use super::db::Tables;
 use super::error::StoreError;
 use super::indexes::block_indexes;
+use super::indexes::{coin_key, stake_key};
 use super::tables::{AddressHistory, AddressOutputs, Coins, Heights, Stakes, TxIndex};
 
 /// The deep index check behind [`super::Store::verify_indexes`]: every main-chain block's
 /// transaction-index and address-history entries exist with the right values and nothing
 /// else does; every unspent output has exactly its address-output entry. A store without
-/// explorer indexes must hold none.
+/// explorer indexes must hold none. The caller waits for the indexer to reach the tip.
 pub(crate) fn verify_indexes(
     t: &Tables,
     tip: &tfchain_consensus::BlockMeta,
@@ -31,6 +31,13 @@ pub(crate) fn verify_indexes(
         }
         return Ok(problems);
     }
+    let indexed = t.get::<super::tables::IndexTip>(&())?;
+    if indexed.map(|i| i.id) != Some(tip.id) {
+        note(format!(
+            "the index tip is {indexed:?}, the chain's tip {} at height {}",
+            tip.id, tip.height
+        ));
+    }
     let (mut txs, mut history) = (0usize, 0usize);
     for h in 0..=tip.height {
         let Some(id) = t.get::<Heights>(&h)? else {
@@ -51,7 +58,11 @@ pub(crate) fn verify_indexes(
             }
         };
         for (txid, loc) in &indexes.txs {
-            if t.get::<TxIndex>(txid)?.as_ref() != Some(loc) {
+            let spot = super::types::TxSpot {
+                height: loc.height,
+                position: loc.position,
+            };
+            if t.get::<TxIndex>(txid)? != Some(spot) {
                 note(format!(
                     "transaction {txid} of height {h} is missing from the tx index"
                 ));

@@ -2,12 +2,10 @@
 //! applies it atomically; the in-memory head is updated only after the batch is applied.
 
 use super::db::{Tables, WriteBatch};
-use super::indexes::block_indexes;
 use super::segments::{FileLoc, Kind};
 use super::tables::{
-    AddressHistory, AddressOutputKey, AddressOutputs, BlockIndex, Blocks, Coins, EquivocationKey,
-    Equivocations, Headers, Heights, RunningTotals, Stakes, Tip, TxIndex, Undo, KIND_COIN,
-    KIND_STAKE,
+    BlockIndex, Blocks, Coins, EquivocationKey, Equivocations, Headers, Heights, RunningTotals,
+    Stakes, Tip, Undo,
 };
 use super::tables::{
     GridEvents, GridState, NodeEventKey, NodeEvents, SideEvents, SideHeights, SideKey,
@@ -24,8 +22,9 @@ use tfchain_types::{codec, Block, BlockId, Currency, GridEvent, Height, OutputId
 
 impl Store {
     /// Commits `block`, a child of the tip, with the `outcome` that `apply_block` returned
-    /// for it: the diff, the undo data, the block and its index entry, the height, the
-    /// transaction index and address history, the new tip and totals — one atomic batch.
+    /// for it: the diff, the undo data, the block and its index entry, the height, the new
+    /// tip and totals — one atomic batch. (The explorer indexes follow on the indexer's
+    /// thread.)
     ///
     /// Durable after the next [`Store::flush`] (or sled's periodic flush). A
     /// [`StoreError::Sled`] from any write is fatal: stop the node and restart it (sled
@@ -67,11 +66,13 @@ impl Store {
         while head.recent.len() > META_CACHE_BLOCKS {
             head.recent.pop_front();
         }
+        drop(head);
+        self.inner.index.notify();
         Ok(())
     }
 
     /// Undoes the tip block in one atomic batch: restores what it spent and the grid
-    /// records it changed, removes what it created and its index entries, moves its grid
+    /// records it changed, removes what it created, moves its grid
     /// events to the side-event table (PROTOCOL.md §7.5: reported as reverted to readers
     /// whose cursor names it), marks it [`BlockStatus::Stored`] (the body stays for a
     /// possible re-apply) and makes its parent the tip. Returns the undone block.
@@ -96,6 +97,8 @@ impl Store {
         }
         head.tip = parent;
         head.totals = restored;
+        drop(head);
+        self.inner.index.notify();
         Ok(block)
     }
 
@@ -163,7 +166,7 @@ impl Store {
         t.apply(batch)
     }
 
-    /// Removes a side block's body, header and index entry (a branch that can no longer be
+    /// Removes a side block's body, header, undo locator and index entry (a branch that can no longer be
     /// chosen). Its `SideEvents`, if it was once on the main chain, stay: readers holding a
     /// cursor that names it still learn its events were reverted. Refuses a main-chain
     /// block; a block already gone is not an error.
@@ -176,6 +179,7 @@ impl Store {
             Some(e) => {
                 let mut batch = t.batch();
                 batch.delete::<Blocks>(id);
+                batch.delete::<Undo>(id);
                 batch.delete::<Headers>(id);
                 batch.delete::<BlockIndex>(id);
                 batch.delete::<SideHeights>(&SideKey {
@@ -298,11 +302,7 @@ pub(crate) fn stage_undo_tip(
         ))
     })?;
     stage_diff_reverse(batch, &undo.diff);
-    stage_unindex(batch, &block, &entry, &undo).map_err(|detail| StoreError::Corrupt {
-        table: "Undo",
-        key: tip.id.to_string(),
-        detail: format!("undo data does not match its block: {detail}"),
-    })?;
+    stage_unindex(batch, &entry, &undo);
     batch.put::<Tip>(&(), &parent.id);
     batch.put::<RunningTotals>(&(), &restored);
     Ok((block, parent, restored))
@@ -350,11 +350,6 @@ pub(crate) fn stage_commit_at(
     })?;
     let totals = totals_after(before, diff)
         .ok_or_else(|| mismatch("the running totals would overflow or go negative".into()))?;
-    let indexes = if t.explorer {
-        Some(block_indexes(block, id, diff).map_err(mismatch)?)
-    } else {
-        None
-    };
     let (block_loc, commit_loc) = match replay {
         Some(locs) => locs,
         None => {
@@ -378,14 +373,6 @@ pub(crate) fn stage_commit_at(
         }
     };
     stage_diff_forward(batch, diff);
-    if let Some(indexes) = indexes {
-        for (txid, loc) in &indexes.txs {
-            batch.put::<TxIndex>(txid, loc);
-        }
-        for (k, e) in &indexes.history {
-            batch.put::<AddressHistory>(k, e);
-        }
-    }
     stage_body(batch, block, block_loc);
     batch.put::<BlockIndex>(
         &id,
@@ -542,39 +529,19 @@ pub(crate) fn grid_amounts(v: Option<&GridValue>) -> (Currency, Currency) {
     }
 }
 
-fn coin_index(id: &OutputId, e: &tfchain_consensus::CoinEntry) -> AddressOutputKey {
-    AddressOutputKey {
-        address: e.condition.address(),
-        kind: KIND_COIN,
-        output: *id,
-    }
-}
-
-fn stake_index(id: &OutputId, e: &tfchain_consensus::StakeEntry) -> AddressOutputKey {
-    AddressOutputKey {
-        address: e.condition.address(),
-        kind: KIND_STAKE,
-        output: *id,
-    }
-}
-
-/// The unspent-output changes of a diff and their address index.
+/// The unspent-output and grid-record changes of a diff.
 fn stage_diff_forward(batch: &mut WriteBatch, diff: &BlockDiff) {
-    for (id, e) in &diff.coins_spent {
+    for (id, _) in &diff.coins_spent {
         batch.delete::<Coins>(id);
-        batch.delete::<AddressOutputs>(&coin_index(id, e));
     }
-    for (id, e) in &diff.stakes_spent {
+    for (id, _) in &diff.stakes_spent {
         batch.delete::<Stakes>(id);
-        batch.delete::<AddressOutputs>(&stake_index(id, e));
     }
     for (id, e) in &diff.coins_created {
         batch.put::<Coins>(id, e);
-        batch.put::<AddressOutputs>(&coin_index(id, e), &());
     }
     for (id, e) in &diff.stakes_created {
         batch.put::<Stakes>(id, e);
-        batch.put::<AddressOutputs>(&stake_index(id, e), &());
     }
     for c in &diff.grid {
         match &c.after {
@@ -606,21 +573,17 @@ fn stage_events(batch: &mut WriteBatch, block: BlockId, height: Height, events: 
 
 /// The exact reverse of [`stage_diff_forward`].
 pub(crate) fn stage_diff_reverse(batch: &mut WriteBatch, diff: &BlockDiff) {
-    for (id, e) in &diff.coins_created {
+    for (id, _) in &diff.coins_created {
         batch.delete::<Coins>(id);
-        batch.delete::<AddressOutputs>(&coin_index(id, e));
     }
-    for (id, e) in &diff.stakes_created {
+    for (id, _) in &diff.stakes_created {
         batch.delete::<Stakes>(id);
-        batch.delete::<AddressOutputs>(&stake_index(id, e));
     }
     for (id, e) in &diff.coins_spent {
         batch.put::<Coins>(id, e);
-        batch.put::<AddressOutputs>(&coin_index(id, e), &());
     }
     for (id, e) in &diff.stakes_spent {
         batch.put::<Stakes>(id, e);
-        batch.put::<AddressOutputs>(&stake_index(id, e), &());
     }
     for c in diff.grid.iter().rev() {
         match &c.before {
@@ -630,18 +593,13 @@ pub(crate) fn stage_diff_reverse(batch: &mut WriteBatch, diff: &BlockDiff) {
     }
 }
 
-/// Takes a main-chain block off the main chain: its height entry, transaction index,
-/// address history, event log entries and undo data go, its events move to `SideEvents`
-/// (so readers holding a cursor into it learn they were reverted, §7.5), and its status
-/// becomes `Stored`. The unspent outputs and grid records are the caller's business.
-pub(crate) fn stage_unindex(
-    batch: &mut WriteBatch,
-    block: &Block,
-    entry: &BlockIndexEntry,
-    undo: &UndoRecord,
-) -> Result<(), String> {
+/// Takes a main-chain block off the main chain: its height entry and event log entries
+/// go, its events move to `SideEvents` (so readers holding a cursor into it learn they were
+/// reverted, §7.5), and its status becomes `Stored`. Its undo data stays until the block is
+/// forgotten: the explorer indexer undoes its entries from it. The unspent outputs and grid
+/// records are the caller's business.
+pub(crate) fn stage_unindex(batch: &mut WriteBatch, entry: &BlockIndexEntry, undo: &UndoRecord) {
     let id = entry.meta.id;
-    let indexes = block_indexes(block, id, &undo.diff)?;
     for (i, event) in undo.events.iter().enumerate() {
         let position = EventPosition {
             height: entry.meta.height,
@@ -655,14 +613,7 @@ pub(crate) fn stage_unindex(
     if !undo.events.is_empty() {
         batch.put::<SideEvents>(&id, &undo.events);
     }
-    for (txid, _) in &indexes.txs {
-        batch.delete::<TxIndex>(txid);
-    }
-    for k in indexes.history.keys() {
-        batch.delete::<AddressHistory>(k);
-    }
     batch.delete::<Heights>(&entry.meta.height);
-    batch.delete::<Undo>(&id);
     batch.put::<SideHeights>(
         &SideKey {
             height: entry.meta.height,
@@ -677,5 +628,4 @@ pub(crate) fn stage_unindex(
             ..entry.clone()
         },
     );
-    Ok(())
 }
