@@ -320,16 +320,13 @@ fn a_heavier_branch_reorganises_to_exactly_the_branch_state() {
         assert_eq!(node.status(&b.id()), Some(BlockStatus::OnMain));
     }
 
-    // Subscribers saw m3 then m2 undone, then b2, b3, b4 connected, in that order.
+    // Subscribers saw one event: m3 then m2 undone, b2, b3, b4 applied, in that order.
     assert_eq!(
         node.events(),
-        vec![
-            Seen::Disconnected(f.m3.id()),
-            Seen::Disconnected(f.m2.id()),
-            Seen::Connected(f.b2.id()),
-            Seen::Connected(f.b3.id()),
-            Seen::Connected(f.b4.id()),
-        ]
+        vec![Seen::Reorganized {
+            undone: vec![f.m3.id(), f.m2.id()],
+            applied: vec![f.b2.id(), f.b3.id(), f.b4.id()],
+        }]
     );
     // The pool got back m3's payment (still valid on the branch), not m2's (b2 spent its
     // input), and holds nothing the branch confirmed.
@@ -384,15 +381,10 @@ fn the_first_chain_growing_heavier_again_reorganises_back() {
     assert_indexes_exact(&node.store);
     assert_eq!(
         node.events(),
-        vec![
-            Seen::Disconnected(f.b4.id()),
-            Seen::Disconnected(f.b3.id()),
-            Seen::Disconnected(f.b2.id()),
-            Seen::Connected(f.m2.id()),
-            Seen::Connected(f.m3.id()),
-            Seen::Connected(m4.id()),
-            Seen::Connected(m5.id()),
-        ]
+        vec![Seen::Reorganized {
+            undone: vec![f.b4.id(), f.b3.id(), f.b2.id()],
+            applied: vec![f.m2.id(), f.m3.id(), m4.id(), m5.id()],
+        }]
     );
     for b in [&f.b2, &f.b3, &f.b4] {
         assert_eq!(node.status(&b.id()), Some(BlockStatus::Stored));
@@ -434,13 +426,10 @@ fn a_branch_delivered_children_first_reorganises_once_its_first_block_arrives() 
     assert_indexes_exact(&node.store);
     assert_eq!(
         node.events(),
-        vec![
-            Seen::Disconnected(f.m3.id()),
-            Seen::Disconnected(f.m2.id()),
-            Seen::Connected(f.b2.id()),
-            Seen::Connected(f.b3.id()),
-            Seen::Connected(f.b4.id()),
-        ]
+        vec![Seen::Reorganized {
+            undone: vec![f.m3.id(), f.m2.id()],
+            applied: vec![f.b2.id(), f.b3.id(), f.b4.id()],
+        }]
     );
 }
 

@@ -30,8 +30,15 @@ use tracing::error;
 pub enum ChainEvent {
     /// A block joined the main chain.
     Connected(Arc<Block>),
-    /// The main chain's tip block was undone (a reorganisation).
+    /// The main chain's tip block was undone (a rollback outside a reorganisation).
     Disconnected(Arc<Block>),
+    /// A reorganisation switched the main chain, as one unit: `undone` (newest first) left
+    /// it and `applied` (oldest first) joined it. Sent once the switch is durable; never
+    /// for a reorganisation that failed and restored the chain it started from.
+    Reorganized {
+        undone: Vec<Arc<Block>>,
+        applied: Vec<Arc<Block>>,
+    },
     /// A transaction entered the pool.
     TxAccepted(TxId),
 }

@@ -7,7 +7,9 @@
 
 use super::error::ChainError;
 use super::writer::{check_without_parent, BlockVerdict, ChainWriter};
+use super::ChainEvent;
 use crate::store::{BlockIndexEntry, BlockStatus, StoreError};
+use std::sync::Arc;
 use tfchain_consensus::fork::{choose, ForkDecision};
 use tfchain_consensus::{
     apply_block_cached, BlockError, BlockMeta, BlockOutcome, BranchView, Signatures,
@@ -249,8 +251,14 @@ impl ChainWriter {
         // block files mark where it begins and ends, and the checkpoint after it writes
         // all of it in one batch. A crash before the end mark recovers to the old chain.
         self.store.begin_reorg()?;
+        let mark = self.pending.len();
         let result = self.switch_branch(&fork, &branch);
         self.store.end_reorg()?;
+        // Subscribers hear of it as one event, with what it undid and applied.
+        let steps: Vec<ChainEvent> = self.pending.drain(mark..).collect();
+        if let Some(ev) = reorganized(steps) {
+            self.pending.push(ev);
+        }
         result
     }
 
@@ -328,5 +336,92 @@ impl ChainWriter {
             }
             None => Err(ChainError::InvalidAncestor(bad)),
         }
+    }
+}
+
+/// The net effect of a reorganisation's connect and disconnect events, as one
+/// [`ChainEvent::Reorganized`]; `None` when it changed nothing (a failed switch that
+/// restored the old chain).
+fn reorganized(steps: Vec<ChainEvent>) -> Option<ChainEvent> {
+    let mut undone: Vec<Arc<Block>> = Vec::new();
+    let mut applied: Vec<Arc<Block>> = Vec::new();
+    for ev in steps {
+        match ev {
+            // Undoing a block this reorganisation applied cancels it, and re-applying one
+            // it undid cancels that.
+            ChainEvent::Disconnected(b) => match applied.iter().position(|a| a.id() == b.id()) {
+                Some(i) => {
+                    applied.remove(i);
+                }
+                None => undone.push(b),
+            },
+            ChainEvent::Connected(b) => match undone.iter().position(|u| u.id() == b.id()) {
+                Some(i) => {
+                    undone.remove(i);
+                }
+                None => applied.push(b),
+            },
+            ChainEvent::Reorganized { .. } | ChainEvent::TxAccepted(_) => {}
+        }
+    }
+    if undone.is_empty() && applied.is_empty() {
+        None
+    } else {
+        Some(ChainEvent::Reorganized { undone, applied })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tfchain_consensus::testkit::TestChain;
+
+    /// `n` distinct blocks (the events only name them).
+    fn blocks(n: usize) -> Vec<Arc<Block>> {
+        let chain = TestChain::new(&[1], 0, tfchain_types::Currency(0));
+        let (block, _) = chain.next_block(Vec::new());
+        (0..n as u64)
+            .map(|i| {
+                let mut b = block.clone();
+                b.header.timestamp += i;
+                Arc::new(b)
+            })
+            .collect()
+    }
+
+    fn ids(v: &[Arc<Block>]) -> Vec<BlockId> {
+        v.iter().map(|b| b.id()).collect()
+    }
+
+    #[test]
+    fn a_switch_is_one_event_with_what_it_undid_and_applied() {
+        let b = blocks(5);
+        let steps = vec![
+            ChainEvent::Disconnected(b[1].clone()),
+            ChainEvent::Disconnected(b[0].clone()),
+            ChainEvent::Connected(b[2].clone()),
+            ChainEvent::Connected(b[3].clone()),
+            ChainEvent::Connected(b[4].clone()),
+        ];
+        let Some(ChainEvent::Reorganized { undone, applied }) = reorganized(steps) else {
+            panic!("one reorganisation event");
+        };
+        assert_eq!(ids(&undone), ids(&[b[1].clone(), b[0].clone()]));
+        assert_eq!(ids(&applied), ids(&b[2..]));
+    }
+
+    #[test]
+    fn a_failed_switch_that_restored_the_chain_is_no_event() {
+        let b = blocks(3);
+        let steps = vec![
+            ChainEvent::Disconnected(b[0].clone()),
+            ChainEvent::Connected(b[1].clone()),
+            ChainEvent::Connected(b[2].clone()),
+            // b[2]'s child failed: back to where it started.
+            ChainEvent::Disconnected(b[2].clone()),
+            ChainEvent::Disconnected(b[1].clone()),
+            ChainEvent::Connected(b[0].clone()),
+        ];
+        assert!(reorganized(steps).is_none());
     }
 }

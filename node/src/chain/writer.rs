@@ -55,6 +55,8 @@ pub struct ChainWriter {
     pub(super) pool: Arc<Mutex<Pool>>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) events: broadcast::Sender<ChainEvent>,
+    /// Events of the block being submitted, sent once it is durable ([`ChainWriter::publish`]).
+    pub(super) pending: Vec<ChainEvent>,
     pub(super) held: Held,
     /// Validated side blocks per fork point, with their diffs (§5.8).
     pub(super) side: SideBlocks,
@@ -115,6 +117,7 @@ impl ChainWriter {
             pool,
             clock,
             events,
+            pending: Vec::new(),
             held: Held::default(),
             side: SideBlocks::default(),
             seen: BTreeMap::new(),
@@ -137,7 +140,18 @@ impl ChainWriter {
         origin: Origin,
     ) -> Result<BlockVerdict, ChainError> {
         let id = block.id();
-        let verdict = self.process(block, origin)?;
+        let verdict = match self.process(block, origin) {
+            Ok(v) => v,
+            Err(e) => {
+                // What did change (a reorganisation that failed part-way restores the old
+                // chain, so usually nothing) is still told, once durable.
+                if !self.pending.is_empty() && self.store.flush().is_ok() {
+                    self.publish();
+                }
+                self.pending.clear();
+                return Err(e);
+            }
+        };
         if matches!(
             verdict,
             BlockVerdict::Connected { .. } | BlockVerdict::SideChain
@@ -154,7 +168,16 @@ impl ChainWriter {
             // Between blocks, never inside a reorganisation.
             self.store.maybe_checkpoint()?;
         }
+        self.publish();
         Ok(verdict)
+    }
+
+    /// Sends the events gathered while a block was submitted (after the flush that made
+    /// it durable).
+    pub(super) fn publish(&mut self) {
+        for ev in self.pending.drain(..) {
+            let _ = self.events.send(ev);
+        }
     }
 
     fn connect_held_children(&mut self, parent: BlockId, origin: Origin) {
@@ -338,9 +361,8 @@ impl ChainWriter {
             self.pool.lock().resync(&view, self.clock.now());
         }
         self.note_header(block);
-        let _ = self
-            .events
-            .send(ChainEvent::Connected(Arc::new(block.clone())));
+        self.pending
+            .push(ChainEvent::Connected(Arc::new(block.clone())));
     }
 
     /// Bookkeeping after the tip block was undone.
@@ -352,9 +374,8 @@ impl ChainWriter {
             warn!(error = %e, "pool out of step with the chain: resyncing it");
             self.pool.lock().resync(&view, now);
         }
-        let _ = self
-            .events
-            .send(ChainEvent::Disconnected(Arc::new(block.clone())));
+        self.pending
+            .push(ChainEvent::Disconnected(Arc::new(block.clone())));
     }
 
     /// Remembers a validly signed header and records equivocation evidence (§5.8).

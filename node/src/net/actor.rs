@@ -19,6 +19,7 @@ use libp2p::{gossipsub, identify, Multiaddr, PeerId, Swarm};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tfchain_types::Block;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc, watch};
 use tracing::{debug, info, warn};
@@ -388,19 +389,31 @@ impl Actor {
 
     fn on_chain_event(&mut self, ev: ChainEvent) {
         match ev {
-            ChainEvent::Connected(block) => {
-                let now = self.clock.now();
-                let fresh = block
-                    .header
-                    .timestamp
-                    .saturating_add(self.chain.params.block_time.saturating_mul(5))
-                    >= now;
-                if fresh && !self.sync.is_active() {
-                    self.publish_block(&block);
+            ChainEvent::Connected(block) => self.on_connected(&block),
+            ChainEvent::Disconnected(block) => self.reannounce(&block),
+            ChainEvent::Reorganized { undone, applied } => {
+                for block in &undone {
+                    self.reannounce(block);
+                }
+                for block in &applied {
+                    self.on_connected(block);
                 }
             }
-            ChainEvent::Disconnected(block) => self.reannounce(&block),
             ChainEvent::TxAccepted(txid) => self.on_tx_accepted(txid),
+        }
+    }
+
+    /// Relays a block that joined the main chain, if it is recent and this node is not
+    /// syncing.
+    fn on_connected(&mut self, block: &Block) {
+        let now = self.clock.now();
+        let fresh = block
+            .header
+            .timestamp
+            .saturating_add(self.chain.params.block_time.saturating_mul(5))
+            >= now;
+        if fresh && !self.sync.is_active() {
+            self.publish_block(block);
         }
     }
 

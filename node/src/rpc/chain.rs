@@ -162,6 +162,20 @@ impl ChainApiServer for Rpc {
                             break;
                         }
                     }
+                    // The new branch's heads, oldest first: a client follows the tip.
+                    Ok(ChainEvent::Reorganized { applied, .. }) => {
+                        let mut gone = false;
+                        for block in &applied {
+                            let msg = serde_json::value::to_raw_value(&header_info(block))?;
+                            if sink.send_timeout(msg, SEND_TIMEOUT).await.is_err() {
+                                gone = true;
+                                break;
+                            }
+                        }
+                        if gone {
+                            break;
+                        }
+                    }
                     Ok(_) => {}
                     // Too slow to keep up: drop it; the client resubscribes and fills the gap.
                     Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,

@@ -106,7 +106,9 @@ impl Rpc {
             loop {
                 tokio::select! {
                     ev = changes.recv() => match ev {
-                        Ok(ChainEvent::Connected(_) | ChainEvent::Disconnected(_))
+                        Ok(ChainEvent::Connected(_)
+                        | ChainEvent::Disconnected(_)
+                        | ChainEvent::Reorganized { .. })
                         | Err(RecvError::Lagged(_)) => break,
                         Ok(ChainEvent::TxAccepted(_)) => {}
                         Err(RecvError::Closed) => return Ok(()),

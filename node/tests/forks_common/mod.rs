@@ -31,6 +31,10 @@ pub fn two_validators(params: tfchain_consensus::ChainParams) -> TestChain {
 pub enum Seen {
     Connected(BlockId),
     Disconnected(BlockId),
+    Reorganized {
+        undone: Vec<BlockId>,
+        applied: Vec<BlockId>,
+    },
 }
 
 /// A chain writer on its own store in a temporary directory.
@@ -119,13 +123,17 @@ impl Node {
         }
     }
 
-    /// The Connected/Disconnected events since the last call, in order.
+    /// The chain events since the last call, in order.
     pub fn events(&mut self) -> Vec<Seen> {
         let mut out = Vec::new();
         loop {
             match self.events.try_recv() {
                 Ok(ChainEvent::Connected(b)) => out.push(Seen::Connected(b.id())),
                 Ok(ChainEvent::Disconnected(b)) => out.push(Seen::Disconnected(b.id())),
+                Ok(ChainEvent::Reorganized { undone, applied }) => out.push(Seen::Reorganized {
+                    undone: undone.iter().map(|b| b.id()).collect(),
+                    applied: applied.iter().map(|b| b.id()).collect(),
+                }),
                 Ok(ChainEvent::TxAccepted(_)) => {}
                 Err(broadcast::error::TryRecvError::Empty) => break,
                 Err(e) => panic!("event stream: {e}"),
