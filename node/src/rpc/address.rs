@@ -19,9 +19,9 @@ impl Rpc {
         let (outputs, more) = self
             .chain
             .store
-            .address_outputs_page(address, None, self.max_address_outputs)
+            .address_outputs_limited(address, self.max_address_outputs)
             .map_err(store_error)?;
-        if more.is_some() {
+        if more {
             return Err(error::too_many_outputs(self.max_address_outputs as u64));
         }
         let pool = self.chain.pool.lock();

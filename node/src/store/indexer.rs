@@ -13,16 +13,17 @@
 
 use super::db::Tables;
 use super::error::StoreError;
-use super::indexes::{address_output_changes, block_indexes, BlockIndexes};
+use super::indexes::{address_output_changes, block_indexes, BlockIndexes, OutputChanges};
 use super::tables::{
-    key, value, AddressHistory, AddressOutputs, BlockIndex, Heights, IndexTip, Table, Tip, TxIndex,
-    EXPLORER_PREFIXES,
+    key, value, AddressHistory, AddressOutputs, BlockIndex, Heights, IndexTip, OutputGroupKey,
+    Table, Tip, TxIndex, EXPLORER_PREFIXES,
 };
 use super::types::{IndexedTip, TxSpot};
 use parking_lot::{Condvar, Mutex};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tfchain_types::OutputId;
 
 /// Writes the indexer puts in one batch while catching up (sled needs several KB of memory
 /// per entry of a batch; in step with the chain a batch is one block).
@@ -253,7 +254,7 @@ fn step(t: &Tables, shared: &IndexShared, tip: Option<IndexedTip>) -> Result<Ste
     }
     let mut last = tip;
     let mut h = tip.map_or(0, |t| t.height + 1);
-    while h <= chain_height && overlay.ops.len() < BATCH_WRITES {
+    while h <= chain_height && overlay.len() < BATCH_WRITES {
         let Some(id) = t.get::<Heights>(&h)? else {
             break; // a reorganisation moved the tip meanwhile: look again
         };
@@ -264,7 +265,7 @@ fn step(t: &Tables, shared: &IndexShared, tip: Option<IndexedTip>) -> Result<Ste
             break;
         }
         match block_indexes(&block, id, &undo.diff) {
-            Ok(ix) => overlay.forward(&ix, &undo.diff),
+            Ok(ix) => overlay.forward(t, &ix, &undo.diff)?,
             Err(e) => {
                 return Err(StoreError::Corrupt {
                     table: "Undo",
@@ -282,11 +283,13 @@ fn step(t: &Tables, shared: &IndexShared, tip: Option<IndexedTip>) -> Result<Ste
     }
 }
 
-/// Index writes in key order, the last write to a key winning (an output created and spent
+/// Index writes in key order, the last write to a key winning; and the address-output
+/// groups the batch changes, read once and written once (an output created and spent
 /// within one batch never reaches the database).
 #[derive(Default)]
 struct Overlay {
     ops: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    groups: BTreeMap<OutputGroupKey, BTreeSet<OutputId>>,
 }
 
 impl Overlay {
@@ -298,7 +301,12 @@ impl Overlay {
         self.ops.insert(key::<T>(k), None);
     }
 
-    fn forward(&mut self, ix: &BlockIndexes, diff: &tfchain_consensus::BlockDiff) {
+    fn forward(
+        &mut self,
+        t: &Tables,
+        ix: &BlockIndexes,
+        diff: &tfchain_consensus::BlockDiff,
+    ) -> Result<(), StoreError> {
         for (txid, loc) in &ix.txs {
             self.put::<TxIndex>(
                 txid,
@@ -308,16 +316,44 @@ impl Overlay {
                 },
             );
         }
-        for (k, e) in &ix.history {
-            self.put::<AddressHistory>(k, e);
+        for (k, entries) in &ix.history_by_address() {
+            self.put::<AddressHistory>(k, entries);
         }
         let (gone, added) = address_output_changes(diff);
-        for k in &gone {
-            self.delete::<AddressOutputs>(k);
+        self.move_outputs(t, &gone, &added)
+    }
+
+    /// Takes `gone` out of their address-output groups and puts `added` in.
+    fn move_outputs(
+        &mut self,
+        t: &Tables,
+        gone: &OutputChanges,
+        added: &OutputChanges,
+    ) -> Result<(), StoreError> {
+        for (g, id) in gone {
+            self.group(t, g)?.remove(id);
         }
-        for k in &added {
-            self.put::<AddressOutputs>(k, &());
+        for (g, id) in added {
+            self.group(t, g)?.insert(*id);
         }
+        Ok(())
+    }
+
+    fn group(
+        &mut self,
+        t: &Tables,
+        g: &OutputGroupKey,
+    ) -> Result<&mut BTreeSet<OutputId>, StoreError> {
+        if !self.groups.contains_key(g) {
+            let stored = t.get::<AddressOutputs>(g)?.unwrap_or_default();
+            self.groups.insert(*g, stored.into_iter().collect());
+        }
+        Ok(self.groups.entry(*g).or_default())
+    }
+
+    /// Entries staged so far (to bound a batch).
+    fn len(&self) -> usize {
+        self.ops.len() + self.groups.len()
     }
 
     /// The exact reverse of [`Overlay::forward`] for block `id`: a transaction-index entry
@@ -338,24 +374,18 @@ impl Overlay {
                 self.delete::<TxIndex>(txid);
             }
         }
-        for k in ix.history.keys() {
+        for k in ix.history_by_address().keys() {
             self.delete::<AddressHistory>(k);
         }
         let (spent, created) = address_output_changes(diff);
-        for k in &created {
-            self.delete::<AddressOutputs>(k);
-        }
-        for k in &spent {
-            self.put::<AddressOutputs>(k, &());
-        }
-        Ok(())
+        self.move_outputs(t, &created, &spent)
     }
 
     /// Writes the entries and the new tip `next` to the database in one atomic batch, after
     /// making sure the blocks they index are durable. Writes nothing (the index stays at
     /// `tip`) when a reorganisation opened meanwhile: what was read may be half of it.
     fn write(
-        self,
+        mut self,
         t: &Tables,
         shared: &IndexShared,
         tip: Option<IndexedTip>,
@@ -366,6 +396,13 @@ impl Overlay {
             return Ok(Step::Moved(tip));
         }
         t.files.sync()?;
+        for (g, ids) in std::mem::take(&mut self.groups) {
+            if ids.is_empty() {
+                self.delete::<AddressOutputs>(&g);
+            } else {
+                self.put::<AddressOutputs>(&g, &ids.into_iter().collect());
+            }
+        }
         let mut batch = sled::Batch::default();
         for (k, v) in self.ops {
             match v {

@@ -2,7 +2,7 @@
 //! index and the address history. Both are a pure function of the block and its diff, so
 //! commit and undo compute the very same keys.
 
-use super::tables::{AddressOutputKey, HistoryKey, KIND_COIN, KIND_STAKE};
+use super::tables::{HistoryBlockKey, HistoryKey, OutputGroupKey, KIND_COIN, KIND_STAKE};
 use super::types::{HistoryEntry, HistorySource, TxLocation};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -14,6 +14,19 @@ use tfchain_types::{Address, Block, BlockId, BlockStakes, Currency, OutputId, Tr
 pub(crate) struct BlockIndexes {
     pub txs: Vec<(TxId, TxLocation)>,
     pub history: BTreeMap<HistoryKey, HistoryEntry>,
+}
+
+impl BlockIndexes {
+    /// The history grouped as stored: per address (the block has one height), its entries
+    /// by position.
+    pub fn history_by_address(&self) -> BTreeMap<HistoryBlockKey, Vec<(u32, HistoryEntry)>> {
+        let mut out: BTreeMap<HistoryBlockKey, Vec<(u32, HistoryEntry)>> = BTreeMap::new();
+        // Key order is address, height, position: each group comes out sorted by position.
+        for (k, e) in &self.history {
+            out.entry(k.block_key()).or_default().push((k.position, *e));
+        }
+        out
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -153,34 +166,46 @@ fn entry(
         })
 }
 
-/// The address-output index entries a diff removes (its spent outputs') and adds (its
-/// created outputs').
-pub(crate) fn address_output_changes(
-    diff: &BlockDiff,
-) -> (Vec<AddressOutputKey>, Vec<AddressOutputKey>) {
-    let gone = (diff.coins_spent.iter().map(|(id, e)| coin_key(id, e)))
-        .chain(diff.stakes_spent.iter().map(|(id, e)| stake_key(id, e)))
+/// The address-output index changes of a diff: the outputs it spent and those it created,
+/// each with the group it belongs to.
+pub(crate) type OutputChanges = Vec<(OutputGroupKey, OutputId)>;
+
+/// The address-output index changes of a diff: (spent, created).
+pub(crate) fn address_output_changes(diff: &BlockDiff) -> (OutputChanges, OutputChanges) {
+    let gone = (diff.coins_spent.iter().map(|(id, e)| (coin_group(e), *id)))
+        .chain(
+            diff.stakes_spent
+                .iter()
+                .map(|(id, e)| (stake_group(e), *id)),
+        )
         .collect();
-    let added = (diff.coins_created.iter().map(|(id, e)| coin_key(id, e)))
-        .chain(diff.stakes_created.iter().map(|(id, e)| stake_key(id, e)))
-        .collect();
+    let added = (diff
+        .coins_created
+        .iter()
+        .map(|(id, e)| (coin_group(e), *id)))
+    .chain(
+        diff.stakes_created
+            .iter()
+            .map(|(id, e)| (stake_group(e), *id)),
+    )
+    .collect();
     (gone, added)
 }
 
-/// The address-output index key of an unspent coin output.
-pub(crate) fn coin_key(id: &OutputId, e: &tfchain_consensus::CoinEntry) -> AddressOutputKey {
-    AddressOutputKey {
+/// The address-output group of an unspent coin output.
+pub(crate) fn coin_group(e: &tfchain_consensus::CoinEntry) -> OutputGroupKey {
+    OutputGroupKey {
         address: e.condition.address(),
         kind: KIND_COIN,
-        output: *id,
+        height: e.height,
     }
 }
 
-/// The address-output index key of an unspent blockstake output.
-pub(crate) fn stake_key(id: &OutputId, e: &tfchain_consensus::StakeEntry) -> AddressOutputKey {
-    AddressOutputKey {
+/// The address-output group of an unspent blockstake output.
+pub(crate) fn stake_group(e: &tfchain_consensus::StakeEntry) -> OutputGroupKey {
+    OutputGroupKey {
         address: e.condition.address(),
         kind: KIND_STAKE,
-        output: *id,
+        height: e.height,
     }
 }

@@ -3,9 +3,8 @@
 
 use super::indexer::IndexStatus;
 use super::tables::{
-    address_bytes, key, AddressHistory, AddressOutputKey, AddressOutputs, BlockIndex, Blocks,
-    Coins, EquivocationKey, Equivocations, Headers, Heights, HistoryKey, Stakes, TxIndex,
-    KIND_COIN, KIND_STAKE,
+    address_bytes, key, AddressHistory, AddressOutputs, BlockIndex, Blocks, Coins, EquivocationKey,
+    Equivocations, Headers, Heights, HistoryBlockKey, HistoryKey, Stakes, TxIndex, KIND_STAKE,
 };
 use super::types::IndexedTip;
 use super::types::{
@@ -206,67 +205,56 @@ impl Store {
         &self,
         address: &Address,
     ) -> Result<Vec<(OutputId, OutputRef)>, StoreError> {
-        self.address_outputs_page(address, None, usize::MAX)
+        self.address_outputs_limited(address, usize::MAX)
             .map(|(v, _)| v)
     }
 
-    /// At most `limit` unspent outputs of `address` (coins first, each kind by output ID)
-    /// after the exclusive cursor `after` (kind and ID of the last output of the previous
-    /// page), and the cursor of the next page (`None`: no more outputs).
-    #[allow(clippy::type_complexity)]
-    pub fn address_outputs_page(
+    /// The unspent outputs of `address` (coins first, each kind by output ID), reading at
+    /// most `limit` of them; and whether it has more (then the list is partial).
+    pub fn address_outputs_limited(
         &self,
         address: &Address,
-        after: Option<(OutputKind, OutputId)>,
         limit: usize,
-    ) -> Result<(Vec<(OutputId, OutputRef)>, Option<(OutputKind, OutputId)>), StoreError> {
+    ) -> Result<(Vec<(OutputId, OutputRef)>, bool), StoreError> {
         self.wait_indexed(INDEX_WAIT)?;
         let t = &self.inner.tables;
-        let addr = address_bytes(address);
-        let lower = match after {
-            Some((kind, output)) => Bound::Excluded(key::<AddressOutputs>(&AddressOutputKey {
-                address: *address,
-                kind: match kind {
-                    OutputKind::Coin => KIND_COIN,
-                    OutputKind::BlockStake => KIND_STAKE,
-                },
-                output,
-            })),
-            None => Bound::Unbounded,
-        };
         let limit = limit.max(1);
         let mut out: Vec<(OutputId, OutputRef)> = Vec::new();
-        let mut next = None;
+        let mut more = false;
         let mut dangling = None;
-        for item in t.range::<AddressOutputs>(&addr, lower, Bound::Unbounded) {
-            let (k, ()) = item?;
-            if out.len() == limit {
-                next = out.last().map(|(id, r)| (r.kind(), *id));
-                break;
-            }
-            let entry = if k.kind == KIND_STAKE {
-                t.get::<Stakes>(&k.output)?.map(OutputRef::Stake)
-            } else {
-                t.get::<Coins>(&k.output)?.map(OutputRef::Coin)
-            };
-            match entry {
-                Some(e) => out.push((k.output, e)),
-                // Spent by a block the indexer has not reached, or damage (below).
-                None => dangling = Some(k),
+        'groups: for item in t.scan::<AddressOutputs>(&address_bytes(address)) {
+            let (k, ids) = item?;
+            for id in ids {
+                if out.len() == limit {
+                    more = true;
+                    break 'groups;
+                }
+                let entry = if k.kind == KIND_STAKE {
+                    t.get::<Stakes>(&id)?.map(OutputRef::Stake)
+                } else {
+                    t.get::<Coins>(&id)?.map(OutputRef::Coin)
+                };
+                match entry {
+                    Some(e) => out.push((id, e)),
+                    // Spent by a block the indexer has not reached, or damage (below).
+                    None => dangling = Some((k, id)),
+                }
             }
         }
-        if let Some(k) = dangling {
+        if let Some((k, id)) = dangling {
             // With the index at the tip, an entry naming a spent output is damage; otherwise
             // a block came meanwhile, and the output is left out.
             if self.index_status().tip.map(|i| i.id) == Some(self.tip().id) {
                 return Err(StoreError::Corrupt {
                     table: "AddressOutputs",
                     key: hex::encode(key::<AddressOutputs>(&k)),
-                    detail: "indexes an output that is not unspent".into(),
+                    detail: format!("indexes the output {id}, which is not unspent"),
                 });
             }
         }
-        Ok((out, next))
+        // Groups are by creation height; the order promised is by kind, then ID.
+        out.sort_by_key(|(id, r)| (r.kind() != OutputKind::Coin, *id));
+        Ok((out, more))
     }
 
     /// At most `limit` entries of `address`'s history, oldest first, after the exclusive
@@ -278,8 +266,9 @@ impl Store {
         limit: usize,
     ) -> Result<(Vec<AddressTx>, Option<HistoryCursor>), StoreError> {
         self.wait_indexed(INDEX_WAIT)?;
+        // From the cursor's block (inclusive: the rest of that block comes first).
         let lower = match after {
-            Some(c) => Bound::Excluded(history_key(address, c)),
+            Some(c) => Bound::Included(history_key(address, c.height)),
             None => Bound::Unbounded,
         };
         let iter = self.inner.tables.range::<AddressHistory>(
@@ -287,7 +276,11 @@ impl Store {
             lower,
             Bound::Unbounded,
         );
-        page(iter, limit)
+        let entries = flatten(iter, false).filter(|r| {
+            r.as_ref()
+                .map_or(true, |(k, _)| after.is_none_or(|c| cursor_of(k) > c))
+        });
+        page(entries, limit)
     }
 
     /// Like [`Store::address_history`], newest first: entries before the exclusive cursor
@@ -299,8 +292,9 @@ impl Store {
         limit: usize,
     ) -> Result<(Vec<AddressTx>, Option<HistoryCursor>), StoreError> {
         self.wait_indexed(INDEX_WAIT)?;
+        // Up to the cursor's block (inclusive: the start of that block comes next).
         let upper = match before {
-            Some(c) => Bound::Excluded(history_key(address, c)),
+            Some(c) => Bound::Included(history_key(address, c.height)),
             None => Bound::Unbounded,
         };
         let iter = self.inner.tables.range::<AddressHistory>(
@@ -308,7 +302,11 @@ impl Store {
             Bound::Unbounded,
             upper,
         );
-        page(iter.rev(), limit)
+        let entries = flatten(iter.rev(), true).filter(|r| {
+            r.as_ref()
+                .map_or(true, |(k, _)| before.is_none_or(|c| cursor_of(k) < c))
+        });
+        page(entries, limit)
     }
 
     fn need_explorer(&self) -> Result<(), StoreError> {
@@ -422,11 +420,49 @@ impl Store {
     }
 }
 
-fn history_key(address: &Address, c: HistoryCursor) -> Vec<u8> {
-    key::<AddressHistory>(&HistoryKey {
+fn history_key(address: &Address, height: Height) -> Vec<u8> {
+    key::<AddressHistory>(&HistoryBlockKey {
         address: *address,
-        height: c.height,
-        position: c.position,
+        height,
+    })
+}
+
+fn cursor_of(k: &HistoryKey) -> HistoryCursor {
+    HistoryCursor {
+        height: k.height,
+        position: k.position,
+    }
+}
+
+/// The entries of per-block history groups, one by one (within a block by position, or
+/// backwards with `rev`).
+fn flatten(
+    groups: impl Iterator<Item = Result<(HistoryBlockKey, Vec<(u32, HistoryEntry)>), StoreError>>,
+    rev: bool,
+) -> impl Iterator<Item = Result<(HistoryKey, HistoryEntry), StoreError>> {
+    groups.flat_map(move |r| {
+        let items: Vec<Result<(HistoryKey, HistoryEntry), StoreError>> = match r {
+            Ok((k, mut entries)) => {
+                if rev {
+                    entries.reverse();
+                }
+                entries
+                    .into_iter()
+                    .map(|(position, e)| {
+                        Ok((
+                            HistoryKey {
+                                address: k.address,
+                                height: k.height,
+                                position,
+                            },
+                            e,
+                        ))
+                    })
+                    .collect()
+            }
+            Err(e) => vec![Err(e)],
+        };
+        items
     })
 }
 

@@ -112,11 +112,14 @@ tables! {
     Stakes = 0x21, OutputId => StakeEntry, limit OUTPUT_LIMIT;
     /// TxId → the height and position of the transaction on the main chain.
     TxIndex = 0x30, TxId => TxSpot, limit SMALL_LIMIT;
-    /// address(33) ‖ height BE ‖ position BE → what one transaction (or a block's payouts)
-    /// did to the address. Main chain only.
-    AddressHistory = 0x31, HistoryKey => HistoryEntry, limit SMALL_LIMIT;
-    /// address(33) ‖ kind ‖ OutputId → `()`: the unspent outputs of an address.
-    AddressOutputs = 0x32, AddressOutputKey => (), limit SMALL_LIMIT;
+    /// address(33) ‖ height BE → what each transaction of that main-chain block (and its
+    /// payouts) did to the address, by position: one entry per address and block, so a
+    /// busy address costs one write per block, not one per transaction.
+    AddressHistory = 0x31, HistoryBlockKey => Vec<(u32, HistoryEntry)>, limit UNDO_LIMIT;
+    /// address(33) ‖ kind ‖ height BE → the unspent outputs of that kind the block at that
+    /// height created for the address, by ID (one entry per address and block, not one per
+    /// output).
+    AddressOutputs = 0x32, OutputGroupKey => Vec<OutputId>, limit UNDO_LIMIT;
     /// height BE ‖ stake output → two headers signed for one stake output at one height.
     Equivocations = 0x40, EquivocationKey => StoredEquivocation, limit SMALL_LIMIT;
     /// [`GridKey::storage_key`] → the capacity market's records and indexes (§7): farms,
@@ -241,7 +244,8 @@ fn read_address(bytes: &[u8]) -> Option<Address> {
     })
 }
 
-/// Key of [`AddressHistory`].
+/// One address-history entry's place: the address, the height and the position in the
+/// block (the transaction's index, or the transaction count for the payouts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct HistoryKey {
     pub address: Address,
@@ -249,55 +253,71 @@ pub(crate) struct HistoryKey {
     pub position: u32,
 }
 
-impl KeyCodec for HistoryKey {
+impl HistoryKey {
+    /// The [`AddressHistory`] entry it belongs to.
+    pub fn block_key(&self) -> HistoryBlockKey {
+        HistoryBlockKey {
+            address: self.address,
+            height: self.height,
+        }
+    }
+}
+
+/// Key of [`AddressHistory`]: an address and a height.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct HistoryBlockKey {
+    pub address: Address,
+    pub height: Height,
+}
+
+impl KeyCodec for HistoryBlockKey {
     fn write_key(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&address_bytes(&self.address));
         out.extend_from_slice(&self.height.to_be_bytes());
-        out.extend_from_slice(&self.position.to_be_bytes());
     }
     fn read_key(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() != 33 + 8 + 4 {
+        if bytes.len() != 33 + 8 {
             return None;
         }
-        Some(HistoryKey {
+        Some(HistoryBlockKey {
             address: read_address(&bytes[..33])?,
             height: u64::from_be_bytes(bytes[33..41].try_into().ok()?),
-            position: u32::from_be_bytes(bytes[41..45].try_into().ok()?),
         })
     }
 }
 
-/// Kind byte of an [`AddressOutputKey`].
+/// Kind byte of an [`OutputGroupKey`].
 pub(crate) const KIND_COIN: u8 = 0;
 pub(crate) const KIND_STAKE: u8 = 1;
 
-/// Key of [`AddressOutputs`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct AddressOutputKey {
+/// Key of [`AddressOutputs`]: an address, an output kind and the height of the block that
+/// created the outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct OutputGroupKey {
     pub address: Address,
     /// [`KIND_COIN`] or [`KIND_STAKE`].
     pub kind: u8,
-    pub output: OutputId,
+    pub height: Height,
 }
 
-impl KeyCodec for AddressOutputKey {
+impl KeyCodec for OutputGroupKey {
     fn write_key(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&address_bytes(&self.address));
         out.push(self.kind);
-        out.extend_from_slice(self.output.as_bytes());
+        out.extend_from_slice(&self.height.to_be_bytes());
     }
     fn read_key(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() != 33 + 1 + 32 {
+        if bytes.len() != 33 + 1 + 8 {
             return None;
         }
         let kind = bytes[33];
         if kind != KIND_COIN && kind != KIND_STAKE {
             return None;
         }
-        Some(AddressOutputKey {
+        Some(OutputGroupKey {
             address: read_address(&bytes[..33])?,
             kind,
-            output: OutputId(read_hash(&bytes[34..])?),
+            height: u64::from_be_bytes(bytes[34..42].try_into().ok()?),
         })
     }
 }
@@ -422,23 +442,21 @@ mod tests {
             kind: AddressKind::SingleKey,
             hash: Hash([7; 32]),
         };
-        let k1 = HistoryKey {
+        let k1 = HistoryBlockKey {
             address: a,
             height: 255,
-            position: 3,
         };
-        let k2 = HistoryKey {
+        let k2 = HistoryBlockKey {
             address: a,
             height: 256,
-            position: 0,
         };
         let (b1, b2) = (key::<AddressHistory>(&k1), key::<AddressHistory>(&k2));
         assert!(b1 < b2, "big-endian heights sort numerically");
         assert_eq!(decode_key::<AddressHistory>(&b1).ok(), Some(k1));
-        let ok = AddressOutputKey {
+        let ok = OutputGroupKey {
             address: a,
             kind: KIND_STAKE,
-            output: OutputId(Hash([9; 32])),
+            height: 9,
         };
         assert_eq!(
             decode_key::<AddressOutputs>(&key::<AddressOutputs>(&ok)).ok(),
