@@ -5,9 +5,10 @@
 //! reorganisation or rollback took off the main chain.
 //!
 //! Its entries and its tip go straight to the database in one atomic batch (never through
-//! the state cache, whose checkpoints would otherwise order writes with the chain's). Before
-//! a batch it syncs the block files, so its tip is never a block a crash could lose; it
-//! stays still while a reorganisation is open, whose blocks replay may drop. A tip whose
+//! the state cache, whose checkpoints would otherwise order writes with the chain's). It
+//! indexes only blocks already synced in the block files (the chain syncs each block before
+//! announcing it; an import at each checkpoint), so its tip is never a block a crash could
+//! lose; it stays still while a reorganisation is open, whose blocks replay may drop. A tip whose
 //! block or undo data is gone (pruned, or a repaired store) makes it start over from the
 //! genesis block.
 
@@ -258,6 +259,11 @@ fn step(t: &Tables, shared: &IndexShared, tip: Option<IndexedTip>) -> Result<Ste
         let Some(id) = t.get::<Heights>(&h)? else {
             break; // a reorganisation moved the tip meanwhile: look again
         };
+        // Only blocks durable in the block files: the index tip is never one a crash loses.
+        match t.get::<super::tables::Undo>(&id)? {
+            Some(loc) if loc.end() <= t.files.synced_end() => {}
+            _ => break,
+        }
         let (Some(block), Some(undo)) = (t.block(&id)?, t.undo(&id)?) else {
             break;
         };
@@ -381,8 +387,8 @@ impl Overlay {
         self.move_outputs(t, &created, &spent)
     }
 
-    /// Writes the entries and the new tip `next` to the database in one atomic batch, after
-    /// making sure the blocks they index are durable. Writes nothing (the index stays at
+    /// Writes the entries and the new tip `next` to the database in one atomic batch (the
+    /// blocks they index are durable: see [`step`]). Writes nothing (the index stays at
     /// `tip`) when a reorganisation opened meanwhile: what was read may be half of it.
     fn write(
         mut self,
@@ -395,7 +401,6 @@ impl Overlay {
         if *reorg_open {
             return Ok(Step::Moved(tip));
         }
-        t.files.sync()?;
         for (g, ids) in std::mem::take(&mut self.groups) {
             if ids.is_empty() {
                 self.delete::<AddressOutputs>(&g);

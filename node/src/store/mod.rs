@@ -278,6 +278,8 @@ impl Store {
         tracing::info!(height = head.tip.height, tip = %head.tip.id,
             coins = %head.totals.coins.to_tft_string(), explorer_index = tables.explorer,
             "chain store opened");
+        // What earlier processes wrote is durable before the indexer may follow it.
+        tables.files.sync()?;
         let index = Arc::new(indexer::IndexShared::new());
         let indexer = if tables.explorer {
             // A repaired store's indexes may name what the repair undid: rebuild them.
@@ -335,7 +337,10 @@ impl Store {
     /// Makes every commit and undo so far durable: syncs the block files, from whose
     /// records a restart after a crash replays whatever the last checkpoint does not hold.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.inner.tables.files.sync()
+        self.inner.tables.files.sync()?;
+        // The indexer follows only durable blocks: these now are.
+        self.inner.index.notify();
+        Ok(())
     }
 
     /// Starts a reorganisation: checkpoints, then marks the block files. Replay after a
@@ -377,6 +382,7 @@ impl Store {
         let bytes = self.inner.tables.cache.bytes();
         let entries = self.inner.tables.flush()?;
         let blocks = self.inner.since_checkpoint.swap(0, Ordering::AcqRel);
+        self.inner.index.notify();
         tracing::debug!(
             entries,
             bytes,
@@ -403,6 +409,7 @@ impl Store {
             let start = std::time::Instant::now();
             let bytes = self.inner.tables.cache.bytes();
             self.inner.tables.flush_in_background()?;
+            self.inner.index.notify();
             let blocks = self.inner.since_checkpoint.swap(0, Ordering::AcqRel);
             tracing::debug!(
                 bytes,

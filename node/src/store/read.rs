@@ -173,6 +173,12 @@ impl Store {
     pub fn wait_indexed(&self, timeout: Duration) -> Result<(), StoreError> {
         self.need_explorer()?;
         let tip = self.tip();
+        // The indexer follows durable blocks only: make the tip durable if the writer has not
+        // yet (it does before announcing a block; an import only at checkpoints).
+        let files = &self.inner.tables.files;
+        if files.synced_end() < files.end() {
+            self.flush()?;
+        }
         let target = IndexedTip {
             height: tip.height,
             id: tip.id,

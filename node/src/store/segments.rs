@@ -91,6 +91,8 @@ pub struct FilePos {
 pub(crate) struct BlockFiles {
     dir: PathBuf,
     append: Mutex<Appender>,
+    /// How far the files are known durable (synced by this process).
+    synced: Mutex<FilePos>,
     readers: RwLock<BTreeMap<u32, Arc<File>>>,
 }
 
@@ -158,6 +160,7 @@ impl BlockFiles {
         let files = BlockFiles {
             dir: dir.to_path_buf(),
             append: Mutex::new(Self::open_appender(dir, last)?),
+            synced: Mutex::new(FilePos::default()),
             readers: RwLock::new(BTreeMap::new()),
         };
         Ok(files)
@@ -180,7 +183,9 @@ impl BlockFiles {
             file,
             segment,
             len,
-            dirty: !existed,
+            // Synced once by this process before it counts as durable (what an earlier one
+            // wrote may still sit in the page cache).
+            dirty: true,
             new_segment: !existed,
         })
     }
@@ -238,6 +243,11 @@ impl BlockFiles {
         self.sync_appender(&mut a)
     }
 
+    /// How far the block files are durable: every record ending at or before it.
+    pub fn synced_end(&self) -> FilePos {
+        *self.synced.lock()
+    }
+
     fn sync_appender(&self, a: &mut Appender) -> Result<(), StoreError> {
         if !a.dirty {
             return Ok(());
@@ -253,6 +263,10 @@ impl BlockFiles {
             a.new_segment = false;
         }
         a.dirty = false;
+        *self.synced.lock() = FilePos {
+            segment: a.segment,
+            offset: a.len,
+        };
         Ok(())
     }
 
