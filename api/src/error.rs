@@ -557,6 +557,23 @@ mod tests {
         assert!(e.message().contains("at height 120 of about 5400"));
         assert_eq!(unavailable("shutting down").code(), UNAVAILABLE);
 
+        let e = index_behind(Some(40), 57);
+        assert_eq!(e.code(), UNAVAILABLE);
+        assert!(
+            e.message().contains("at height 40 of 57"),
+            "{}",
+            e.message()
+        );
+        assert_eq!(
+            data(&e),
+            json!({
+                "reason": "the explorer index is still catching up: at height 40 of 57",
+                "index_height": 40,
+                "tip_height": 57
+            })
+        );
+        assert_eq!(data(&index_behind(None, 3))["index_height"], json!(null));
+
         let e = invalid_params("limit", "must be between 1 and 1000");
         assert_eq!(e.code(), INVALID_PARAMS);
         assert_eq!(
