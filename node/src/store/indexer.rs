@@ -19,7 +19,7 @@ use super::tables::{
     key, value, AddressHistory, AddressOutputs, BlockIndex, Heights, IndexTip, OutputGroupKey,
     Table, Tip, TxIndex, EXPLORER_PREFIXES,
 };
-use super::types::{IndexedTip, TxSpot};
+use super::types::IndexedTip;
 use parking_lot::{Condvar, Mutex};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -314,13 +314,7 @@ impl Overlay {
         diff: &tfchain_consensus::BlockDiff,
     ) -> Result<(), StoreError> {
         for (txid, loc) in &ix.txs {
-            self.put::<TxIndex>(
-                txid,
-                &TxSpot {
-                    height: loc.height,
-                    position: loc.position,
-                },
-            );
+            self.put::<TxIndex>(txid, &loc.spot());
         }
         for (k, entries) in &ix.history_by_address() {
             self.put::<AddressHistory>(k, entries);
@@ -362,8 +356,8 @@ impl Overlay {
         self.ops.len() + self.groups.len()
     }
 
-    /// The exact reverse of [`Overlay::forward`] for block `id`: a transaction-index entry
-    /// goes only while it still names this block's spot (the same transaction may sit on
+    /// The exact reverse of [`Overlay::forward`]: a transaction-index entry goes only while
+    /// it still names this block's spot (the same transaction may sit on
     /// the new branch, indexed later).
     fn reverse(
         &mut self,
@@ -372,11 +366,7 @@ impl Overlay {
         diff: &tfchain_consensus::BlockDiff,
     ) -> Result<(), StoreError> {
         for (txid, loc) in &ix.txs {
-            let spot = TxSpot {
-                height: loc.height,
-                position: loc.position,
-            };
-            if t.get::<TxIndex>(txid)? == Some(spot) {
+            if t.get::<TxIndex>(txid)? == Some(loc.spot()) {
                 self.delete::<TxIndex>(txid);
             }
         }

@@ -94,8 +94,9 @@ pub const CHECKPOINT_BLOCKS: u64 = 2_000;
 pub struct StoreOptions {
     /// Keep the explorer indexes: transaction ID → block, address → history, address →
     /// unspent outputs (what `tx_get` of a confirmed transaction and the `address_*` RPC
-    /// methods read). A validator needs none of them: without them a commit writes about a
-    /// third as many keys and the store takes about a quarter of the disk.
+    /// methods read), built by the indexer thread. A validator needs none of them: without
+    /// them the node skips the indexer's work and the store takes about half the disk on
+    /// full blocks (`bench -- import`).
     ///
     /// `None`: as the store records (a new store keeps them). `Some(false)` on a store that
     /// keeps them drops them. `Some(true)` on a store that does not builds them from the

@@ -94,6 +94,16 @@ pub struct TxLocation {
     pub position: u32,
 }
 
+impl TxLocation {
+    /// What the transaction index keeps of it.
+    pub fn spot(&self) -> TxSpot {
+        TxSpot {
+            height: self.height,
+            position: self.position,
+        }
+    }
+}
+
 /// What the transaction index keeps per transaction: where it sits, by height. The block
 /// is the main chain's at that height (`Heights`); a reader checks the transaction there
 /// still has the ID it looked up, so an entry a reorganisation made stale (until the

@@ -58,11 +58,7 @@ pub(crate) fn verify_indexes(
             }
         };
         for (txid, loc) in &indexes.txs {
-            let spot = super::types::TxSpot {
-                height: loc.height,
-                position: loc.position,
-            };
-            if t.get::<TxIndex>(txid)? != Some(spot) {
+            if t.get::<TxIndex>(txid)? != Some(loc.spot()) {
                 note(format!(
                     "transaction {txid} of height {h} is missing from the tx index"
                 ));
